@@ -1,0 +1,93 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
+import { figureCache } from '../../lib/cache.ts';
+import { runPipeline } from '../../lib/pipeline.ts';
+import { parseNpmSpec } from '../../lib/sources/npm-package.ts';
+import { resolveModel } from '../../lib/read-kernel.ts';
+import { parseOptions, toAstroError } from './errors.ts';
+import { basePath, figurePaths } from './figure-urls.ts';
+import type { Conv1Options, ResolvedOptions } from './options.ts';
+import { vitePluginConv1, type Conv1Figures } from './vite-plugin.ts';
+
+export type { Conv1Options } from './options.ts';
+
+/** Draws the first convolution layer of a model into the site: figures at build time, data through virtual:conv1. */
+export default function conv1(userOptions?: Conv1Options): AstroIntegration {
+  const options = parseOptions(userOptions);
+  let figures: Promise<Conv1Figures> | undefined;
+
+  return {
+    name: 'astro-conv1',
+    hooks: {
+      'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
+        if (!parseNpmSpec(options.model) && !options.model.startsWith('npm:'))
+          addWatchFile(await resolveModel(options.model, { root: config.root }));
+        const getFigures = () => {
+          figures ??= computeFigures(options, config, logger).catch((error: unknown) => {
+            figures = undefined; // let the next request (e.g. after a fix in dev) try again
+            throw toAstroError(error);
+          });
+          return figures;
+        };
+        updateConfig({ vite: { plugins: [vitePluginConv1(getFigures)] } });
+        if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
+      },
+      'astro:build:done': async ({ dir, logger }) => {
+        if (!figures) return;
+        const { result, paths } = await figures;
+        const started = performance.now();
+        await mkdir(new URL(`${[...paths.values()][0]!.replace(/[^/]+$/, '')}`, dir), { recursive: true });
+        await Promise.all([...paths].map(([name, path]) => writeFile(new URL(path, dir), result.files.get(name)!)));
+        logger.info(`wrote ${paths.size} figures in ${Math.round(performance.now() - started)} ms`);
+      },
+    },
+  };
+}
+
+async function computeFigures(options: ResolvedOptions, config: { root: URL; cacheDir: URL; base: string; build: { assets: string } }, logger: AstroIntegrationLogger): Promise<Conv1Figures> {
+  const started = performance.now();
+  let phaseStarted = started;
+  let phase = '';
+  let phaseLogger = logger;
+  const cacheRoot = new URL('conv1/', config.cacheDir);
+  const cache = figureCache(new URL('figures/', cacheRoot));
+  await cache.sweep();
+  let lastShown = -1;
+  const result = await runPipeline({
+    ...options,
+    model: options.model,
+    channels: options.channels === 'auto' ? undefined : options.channels,
+    root: config.root,
+    packageCache: new URL('models/', cacheRoot),
+    registry: options.registry ?? process.env.npm_config_registry,
+    cache,
+    onPhase(next) {
+      if (phase) phaseLogger.info(`${phase} done in ${Math.round(performance.now() - phaseStarted)} ms`);
+      phase = next;
+      phaseStarted = performance.now();
+      phaseLogger = logger.fork(`astro-conv1/${next}`);
+    },
+    onDownload(url) {
+      logger.fork('astro-conv1/download').info(`fetching ${url} (first build only; cached afterwards)`);
+    },
+    onProgress({ received, total }) {
+      const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10_000_000);
+      if (step === lastShown) return;
+      lastShown = step;
+      const mb = (n: number) => (n / 1e6).toFixed(1);
+      logger.fork('astro-conv1/download').info(total ? `${step * 10}% (${mb(received)} of ${mb(total)} MB)` : `${mb(received)} MB`);
+    },
+  });
+  if (phase && !result.cached) phaseLogger.info(`${phase} done in ${Math.round(performance.now() - phaseStarted)} ms`);
+  const { model } = result.data;
+  logger.info(
+    `${model.layer} ${model.shape.join('×')} from ${model.source.split('#')[0]} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
+      `${result.files.size} figures ${result.cached ? 'from cache' : `rendered, convolved on ${result.data.backend}`} in ${Math.round(performance.now() - started)} ms`,
+  );
+  return {
+    result,
+    paths: figurePaths(result.files, config.build.assets),
+    base: basePath(config.base),
+    defaults: { order: options.order, normalize: options.normalize },
+  };
+}

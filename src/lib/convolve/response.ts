@@ -1,0 +1,113 @@
+/**
+ * The parts of "apply a filter to a photo" that must give the same numbers at build time and in the
+ * reader's browser: preprocessing, the convolution of one filter, and the mapping of a response to
+ * grey levels. No Node or tfjs imports here, so the page's script can import this file as is.
+ */
+import type { RgbImage } from '../render/image.ts';
+
+export interface KernelLike {
+  data: Float32Array;
+  shape: readonly [number, number, number, number];
+  channelOrder: 'rgb' | 'bgr';
+  inputMean: readonly [number, number, number];
+}
+
+/** A float feature map, HWC. */
+export interface FeatureMap {
+  width: number;
+  height: number;
+  channels: number;
+  data: Float32Array;
+}
+
+/** 0–255 RGB → the model's channel order minus its mean, as the network's first layer sees it. */
+export function preprocess(photo: RgbImage, kernel: KernelLike): FeatureMap {
+  const cin = kernel.shape[2];
+  const pixels = photo.width * photo.height;
+  const data = new Float32Array(pixels * cin);
+  const swap = kernel.channelOrder === 'bgr';
+  for (let p = 0; p < pixels; p++) {
+    const r = photo.data[p * 3]!;
+    const g = photo.data[p * 3 + 1]!;
+    const b = photo.data[p * 3 + 2]!;
+    if (cin === 1) {
+      data[p] = 0.299 * r + 0.587 * g + 0.114 * b - (kernel.inputMean[0] + kernel.inputMean[1] + kernel.inputMean[2]) / 3;
+    } else {
+      data[p * cin] = (swap ? b : r) - kernel.inputMean[0];
+      data[p * cin + 1] = g - kernel.inputMean[1];
+      data[p * cin + 2] = (swap ? r : b) - kernel.inputMean[2];
+    }
+  }
+  return { width: photo.width, height: photo.height, channels: cin, data };
+}
+
+/** One filter over the whole input, stride 1, no padding (so no border artefacts), no bias. */
+export function convolveFilter(input: FeatureMap, kernel: KernelLike, f: number): FeatureMap {
+  const [kh, kw, cin, cout] = kernel.shape;
+  const width = input.width - kw + 1;
+  const height = input.height - kh + 1;
+  const out = new Float32Array(Math.max(0, width * height));
+  const weights = new Float32Array(kh * kw * cin);
+  for (let i = 0; i < weights.length; i++) weights[i] = kernel.data[i * cout + f]!;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      for (let ky = 0; ky < kh; ky++) {
+        const row = ((y + ky) * input.width + x) * cin;
+        const w = ky * kw * cin;
+        for (let k = 0; k < kw * cin; k++) sum += input.data[row + k]! * weights[w + k]!;
+      }
+      out[y * width + x] = sum;
+    }
+  return { width, height, channels: 1, data: out };
+}
+
+/**
+ * Values at or beyond this quantile of |response| map to black or white. A few extreme pixels
+ * would otherwise wash out the edges the filter responds to.
+ */
+export const RESPONSE_CLIP_QUANTILE = 0.995;
+
+/** Grey levels centred on zero: mid-grey is no response, white strong positive, black strong negative. */
+export function responseImage(map: FeatureMap, channel = 0): RgbImage {
+  const { width, height, channels } = map;
+  const scale = clipLevel(map, channel);
+  const data = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    const v = map.data[p * channels + channel]!;
+    const level = Math.round(127.5 + 127.5 * Math.max(-1, Math.min(1, scale > 0 ? v / scale : 0)));
+    data[p * 3] = data[p * 3 + 1] = data[p * 3 + 2] = level;
+  }
+  return { width, height, data };
+}
+
+/** The RESPONSE_CLIP_QUANTILE of |v| over one channel, from a fine histogram (linear time). */
+export function clipLevel(map: FeatureMap, channel = 0): number {
+  const { channels } = map;
+  const count = map.width * map.height;
+  let max = 0;
+  for (let p = 0; p < count; p++) max = Math.max(max, Math.abs(map.data[p * channels + channel]!));
+  if (max === 0 || count === 0) return 0;
+  const bins = new Uint32Array(4096);
+  for (let p = 0; p < count; p++) bins[Math.min(4095, Math.floor((Math.abs(map.data[p * channels + channel]!) / max) * 4096))]!++;
+  const target = count * RESPONSE_CLIP_QUANTILE;
+  let seen = 0;
+  for (let b = 0; b < bins.length; b++) {
+    seen += bins[b]!;
+    if (seen >= target) return ((b + 1) / 4096) * max;
+  }
+  return max;
+}
+
+/** The photo cut to the area the response covers, so the two line up pixel for pixel. */
+export function cropToResponse(photo: RgbImage, kernel: KernelLike): RgbImage {
+  const [kh, kw] = kernel.shape;
+  const top = Math.floor(kh / 2);
+  const left = Math.floor(kw / 2);
+  const width = photo.width - kw + 1;
+  const height = photo.height - kh + 1;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    data.set(photo.data.subarray(((y + top) * photo.width + left) * 3, ((y + top) * photo.width + left + width) * 3), y * width * 3);
+  return { width, height, data };
+}

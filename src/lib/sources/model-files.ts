@@ -1,0 +1,114 @@
+import { open, stat } from 'node:fs/promises';
+import { Conv1Error } from '../errors.ts';
+
+/**
+ * The files of one model, read through ranges. A format reader never touches the file system
+ * itself: it asks for a byte range of a file named relative to the model, so that path checks
+ * and byte accounting happen once, here.
+ */
+export interface ModelFiles {
+  /** Human-readable location of the main file, for messages. */
+  readonly label: string;
+  /** Name of the main file (e.g. model.json), relative to the model's folder. */
+  readonly main: string;
+  size(name: string): Promise<number>;
+  read(name: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Bytes read so far, over all files. */
+  readonly bytesRead: number;
+  /** Files a read was made from, in the order they were first read. */
+  readonly filesRead: readonly string[];
+  /** Where a file lives, for error messages. */
+  describe(name: string): string;
+}
+
+/** Refuses names that could leave the model's folder or are not plain relative paths. */
+export function checkRelativeName(name: string, from: string): void {
+  const bad =
+    name.length === 0 ||
+    name.startsWith('/') ||
+    name.startsWith('\\') ||
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(name) ||
+    /[?#\\\0]/.test(name) ||
+    name.split('/').some((part) => part === '..' || part === '.' || part === '');
+  if (bad)
+    throw new Conv1Error(
+      from,
+      `refers to the file "${name}", which is not a plain relative path inside the model's folder`,
+      'Weight file names must be relative paths without "..", "/", "\\", "?", "#" or a URL scheme; re-export the model or fix its manifest.',
+    );
+}
+
+export class LocalModelFiles implements ModelFiles {
+  readonly label: string;
+  readonly main: string;
+  bytesRead = 0;
+  readonly filesRead: string[] = [];
+  private readonly folder: URL;
+
+  constructor(mainFile: URL) {
+    this.folder = new URL('.', mainFile);
+    this.main = decodeURIComponent(mainFile.pathname.slice(this.folder.pathname.length));
+    this.label = decodeURIComponent(mainFile.pathname);
+  }
+
+  private url(name: string): URL {
+    if (name !== this.main) checkRelativeName(name, this.label);
+    return new URL(name.split('/').map(encodeURIComponent).join('/'), this.folder);
+  }
+
+  describe(name: string): string {
+    return decodeURIComponent(this.url(name).pathname);
+  }
+
+  async size(name: string): Promise<number> {
+    try {
+      const info = await stat(this.url(name));
+      if (!info.isFile()) throw new Error('not a regular file');
+      return info.size;
+    } catch (error) {
+      throw missingFile(this.describe(name), name === this.main, error);
+    }
+  }
+
+  async read(name: string, offset: number, length: number): Promise<Uint8Array> {
+    let handle;
+    try {
+      handle = await open(this.url(name), 'r');
+    } catch (error) {
+      throw missingFile(this.describe(name), name === this.main, error);
+    }
+    try {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      this.bytesRead += done;
+      if (!this.filesRead.includes(name)) this.filesRead.push(name);
+      if (done < length)
+        throw new Conv1Error(
+          this.describe(name),
+          `is truncated: needed bytes ${offset}–${offset + length} but the file ends at ${offset + done}`,
+          'The file is incomplete; download or export the model again.',
+        );
+      return out;
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function missingFile(path: string, isMain: boolean, error: unknown): Conv1Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+  return new Conv1Error(
+    path,
+    `${why}`,
+    isMain
+      ? 'Check the `model` option: it should point at a model file such as model.json (a path relative to the project root, or npm:<package>@<version>/<path>).'
+      : "A file the model's manifest names is missing; copy the whole model folder, not only model.json.",
+    { cause: error },
+  );
+}

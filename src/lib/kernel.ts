@@ -33,16 +33,6 @@ export function kernelIndex(kernel: Kernel, y: number, x: number, c: number, f: 
   return ((y * kw + x) * cin + c) * cout + f;
 }
 
-/** Reorders OIHW data (PyTorch, ONNX) into HWIO. */
-export function oihwToHwio(data: Float32Array, [o, i, h, w]: readonly number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let f = 0; f < o; f++)
-    for (let c = 0; c < i; c++)
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) out[((y * w + x) * i + c) * o + f] = data[((f * i + c) * h + y) * w + x];
-  return out;
-}
-
 /**
  * For each display channel R, G, B: the kernel's input channel to show there. A BGR kernel shows
  * input channel 2 as red; a single-channel kernel shows its one channel as grey.

@@ -26,10 +26,10 @@ export interface DownloadProgress {
 export interface FetchPackageOptions {
   /** Folder holding unpacked packages, one subfolder per name@version. */
   cacheDir: URL;
-  registry?: string;
-  onProgress?: (progress: DownloadProgress) => void;
+  registry?: string | undefined;
+  onProgress?: ((progress: DownloadProgress) => void) | undefined;
   /** Called once when the package is not cached and a download begins. */
-  onDownload?: (url: string) => void;
+  onDownload?: ((url: string) => void) | undefined;
 }
 
 const SPEC = /^npm:((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)@(\d+\.\d+\.\d+(?:[-+][\w.-]+)?)\/(.+)$/i;

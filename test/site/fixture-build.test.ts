@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,12 +31,13 @@ async function listFiles(dir: URL, prefix = ''): Promise<string[]> {
 
 async function writeSite(at: URL, integrationOptions: string): Promise<void> {
   await mkdir(new URL('src/pages/', at), { recursive: true });
-  const components = '../../../../../src/components';
+  const project = (from: string, to: string) => relative(fileURLToPath(new URL(from, at)), fileURLToPath(new URL(to, import.meta.url)));
+  const components = project('src/pages/', '../../src/components');
   await writeFile(
     new URL('astro.config.mjs', at),
     `import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
-import conv1 from '../../../src/integrations/conv1/index.ts';
+import conv1 from '${project('./', '../../src/integrations/conv1/index.ts')}';
 export default defineConfig({ base: '/sub/', cacheDir: './.cache/', integrations: [mdx(), conv1(${integrationOptions})] });
 `,
   );

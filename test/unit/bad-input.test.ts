@@ -252,12 +252,8 @@ describe('weights manifest', () => {
     expect(error.reason).toContain('does not cut');
   });
 
-  // KNOWN BUG (src/lib/formats/tfjs-layers.ts:146-154): with a single-shard group the shard size is
-  // taken from the manifest, and readGroupRange allocates the output buffer for the claimed kernel
-  // size before it stats the shard, so a kernel shape larger than memory throws a RangeError ("Array
-  // buffer allocation failed") instead of a Conv1Error. Turn `it.fails` into `it` once shard sizes
-  // are checked before allocating.
-  it.fails('a kernel shape far larger than its only shard is a Conv1Error, not a RangeError', async () => {
+  // Shard sizes must be checked before the claimed kernel size is allocated.
+  it('a kernel shape far larger than its only shard is a Conv1Error, not a RangeError', async () => {
     const { url } = await model({
       shardBytes: 1 << 20,
       editModelJson: (json) => {
@@ -268,10 +264,8 @@ describe('weights manifest', () => {
     expect(error.reason).toMatch(/bytes/);
   });
 
-  // KNOWN WEAKNESS (src/lib/formats/tfjs-layers.ts:146,161): the shard size is taken from the first
-  // shard, so when the FIRST shard is truncated the error names the next, intact shard ("is 256 bytes
-  // but model.json implies 250"). Turn `it.fails` into `it` once the message names the first shard too.
-  it.fails('a truncated first shard is named in the error when the kernel spans shards 1 and 2', async () => {
+  // The shard size is taken from the first shard, so a truncated first shard must still be named.
+  it('a truncated first shard is named in the error when the kernel spans shards 1 and 2', async () => {
     const { dir, url, plan, kernel, shardBytes } = await model({ pad: 10 });
     expect(shardsTouched(kernel.offset, kernel.byteLength, shardBytes, plan.totalBytes)).toEqual([shardName(0, 3), shardName(1, 3)]);
     await truncate(fileURLToPath(new URL(shardName(0, 3), dir)), 250);

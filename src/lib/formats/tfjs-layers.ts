@@ -1,6 +1,7 @@
 import { Conv1Error } from '../errors.ts';
 import { checkRelativeName, type ModelFiles } from '../sources/model-files.ts';
 import { decodeLittleEndian } from './dtypes.ts';
+import type { ConvLayer, OpenedModel } from './format.ts';
 
 /**
  * TensorFlow.js layers models (model.json + binary shards). The first convolution is found by
@@ -31,12 +32,8 @@ interface KerasLayer {
   inbound_nodes?: unknown;
 }
 
-export interface ConvLayer {
-  name: string;
-  className: string;
-  /** Kernel shape as the manifest gives it (HWIO, or HW-I-multiplier for depthwise). */
-  shape: number[];
-  strides: [number, number];
+interface TfjsConv extends ConvLayer {
+  /** Name of the kernel in the weights manifest. */
   weight: string;
 }
 
@@ -90,7 +87,7 @@ export function openTfjsLayers(files: ModelFiles, json: unknown): TfjsLayersMode
 }
 
 /** Convolution layers in the order a walk from the inputs reaches them (breadth first). */
-export function listConvLayers(model: TfjsLayersModel): ConvLayer[] {
+export function listConvLayers(model: TfjsLayersModel): TfjsConv[] {
   const byName = new Map(model.layers.map((layer) => [layer.name, layer]));
   const consumers = new Map<string, string[]>();
   for (const layer of model.layers)
@@ -115,7 +112,7 @@ export function listConvLayers(model: TfjsLayersModel): ConvLayer[] {
     .map((layer) => describeConv(model, layer));
 }
 
-export async function readConvKernel(model: TfjsLayersModel, conv: ConvLayer): Promise<Float32Array> {
+export async function readConvKernel(model: TfjsLayersModel, conv: TfjsConv): Promise<Float32Array> {
   const { files } = model;
   const found = locateWeight(model, conv.weight);
   const { group, weight, offset } = found;
@@ -200,7 +197,7 @@ function weightByteLength(weight: ManifestWeight): number {
   return elements * BYTES_PER_ELEMENT[weight.quantization?.dtype ?? weight.dtype]!;
 }
 
-function describeConv(model: TfjsLayersModel, layer: KerasLayer): ConvLayer {
+function describeConv(model: TfjsLayersModel, layer: KerasLayer): TfjsConv {
   const config = layer.config;
   const strides = Array.isArray(config.strides) ? (config.strides as number[]) : [1, 1];
   const suffix = layer.class_name === 'DepthwiseConv2D' ? 'depthwise_kernel' : layer.class_name === 'SeparableConv2D' ? 'depthwise_kernel' : 'kernel';
@@ -215,7 +212,12 @@ function describeConv(model: TfjsLayersModel, layer: KerasLayer): ConvLayer {
   const weight = candidates[0]!;
   if (weight.shape.length !== 4)
     throw new Conv1Error(model.files.label, `gives the kernel "${weight.name}" the shape [${weight.shape}], not a rank-4 convolution kernel`, 'Only 2-D convolutions can be drawn as filters; choose another layer.');
-  return { name: layer.name, className: layer.class_name, shape: weight.shape, strides: [strides[0] ?? 1, strides[1] ?? strides[0] ?? 1], weight: weight.name };
+  const [kh, kw, cin, multiplier] = weight.shape as [number, number, number, number];
+  // A depthwise kernel [kh, kw, cin, m] gives every input channel m single-channel filters; in
+  // memory that is already HWIO with one input channel and cin·m filters.
+  const depthwise = layer.class_name !== 'Conv2D';
+  const [inputs, cout] = depthwise ? [1, cin * multiplier] : [cin, multiplier];
+  return { name: layer.name, layerType: layer.class_name, shape: [kh, kw, inputs, cout], strides: [strides[0] ?? 1, strides[1] ?? strides[0] ?? 1], weight: weight.name };
 }
 
 function flattenModel(
@@ -303,4 +305,16 @@ function checkGroup(group: unknown, g: number, label: string, fail: (reason: str
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** model.json of a layers model; graph models are told apart after parsing (see tfjs.ts). */
+export function openLayersModel(files: ModelFiles, json: unknown): OpenedModel {
+  const model = openTfjsLayers(files, json);
+  const convolutions = listConvLayers(model);
+  return {
+    format: 'tfjs-layers',
+    convolutions,
+    layerNames: model.layerNames,
+    readKernel: (conv) => readConvKernel(model, conv as TfjsConv),
+  };
 }

@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Conv1Error } from '../errors.ts';
 
 /**
@@ -19,6 +20,14 @@ export interface ModelFiles {
   readonly filesRead: readonly string[];
   /** Where a file lives, for error messages. */
   describe(name: string): string;
+  /**
+   * The file's path on this machine, for libraries that must open files themselves (h5wasm), or
+   * undefined when the model is not on local disk. Reads made that way bypass `read`, so such a
+   * reader reports its own byte count through `countBytes`.
+   */
+  localPath(name: string): string | undefined;
+  /** Adds bytes read outside `read` (see localPath) to the account. */
+  countBytes(name: string, bytes: number): void;
 }
 
 /** Refuses names that could leave the model's folder or are not plain relative paths. */
@@ -58,6 +67,15 @@ export class LocalModelFiles implements ModelFiles {
 
   describe(name: string): string {
     return decodeURIComponent(this.url(name).pathname);
+  }
+
+  localPath(name: string): string {
+    return fileURLToPath(this.url(name));
+  }
+
+  countBytes(name: string, bytes: number): void {
+    this.bytesRead += bytes;
+    if (!this.filesRead.includes(name)) this.filesRead.push(name);
   }
 
   async size(name: string): Promise<number> {

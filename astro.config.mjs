@@ -12,6 +12,10 @@ export default defineConfig({
     defaultLocale: 'ja',
     routing: { prefixDefaultLocale: true, redirectToDefaultLocale: false },
   },
+  markdown: {
+    // High-contrast themes: every token stays readable (WCAG AA) in light and dark mode.
+    shikiConfig: { themes: { light: 'github-light-high-contrast', dark: 'github-dark-high-contrast' } },
+  },
   integrations: [
     mdx(),
     conv1({

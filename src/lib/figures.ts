@@ -1,4 +1,5 @@
 /** What the pipeline produces: named files plus the JSON-safe description pages are built from. */
+import type { FilterReport, LayerReport } from './analyse/index.ts';
 import type { ChannelOrder } from './kernel.ts';
 import type { GridOrder } from './render/grid.ts';
 import type { Normalization } from './render/normalize.ts';
@@ -8,6 +9,8 @@ export interface FigureRef {
   file: string;
   width: number;
   height: number;
+  /** Smaller renditions of the same image, for srcset. */
+  variants?: FigureRef[];
 }
 
 export interface GridFigure {
@@ -28,9 +31,14 @@ export interface FilterFigure {
   index: number;
   min: number;
   max: number;
-  mean: number;
   l2: number;
+  /** Share of the filter's energy off the grey axis R = G = B: 0 for grey filters, towards 1 for colour. */
+  colourShare: number;
   images: Record<Normalization, FigureRef>;
+  /** Orientation, frequency, Gabor fit, colour, noise and family (see src/lib/analyse). */
+  diagnostics: FilterReport;
+  /** The input channels side by side on a diverging map centred on zero (blue < 0 < red). */
+  channels: FigureRef;
 }
 
 export interface PhotoFigure {
@@ -62,7 +70,15 @@ export interface Conv1Data {
   model: ModelFacts;
   grids: GridFigure[];
   filters: FilterFigure[];
+  /** The layer's diagnostics: family counts, noise summary, dead filters, pairs, verdict. */
+  report: Omit<LayerReport, 'filters'>;
   photos: PhotoFigure[];
+  /** Names of the panels in each filter's `channels` image, left to right (e.g. R, G, B). */
+  channelNames: string[];
+  /** The kernel itself, float32 little-endian HWIO, for the page's own-photo convolution. */
+  kernelFile: string;
+  /** Width photos were scaled to before convolving. */
+  photoWidth: number;
   /** The tfjs backend that computed the responses. */
   backend: string;
   /** Content hash of inputs and options; figures with the same key are identical. */

@@ -1,5 +1,6 @@
 /** The astro-conv1 pipeline, free of Astro: read a model's first convolution, render it, convolve photos. */
 export { Conv1Error } from './errors.ts';
+export { DEFAULT_MODEL } from './presets.ts';
 export type { Kernel, ChannelOrder } from './kernel.ts';
 export { readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
 export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
@@ -11,3 +12,4 @@ export { loadPhoto, resolvePhoto, DEFAULT_PHOTOS, type PhotoSpec } from './convo
 export { runPipeline, type PipelineOptions } from './pipeline.ts';
 export { figureCache } from './cache.ts';
 export type * from './figures.ts';
+export * from './analyse/index.ts';

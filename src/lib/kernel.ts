@@ -42,3 +42,25 @@ export function displayChannels(kernel: Pick<Kernel, 'shape' | 'channelOrder'>):
   if (cin === 1) return [0, 0, 0];
   return kernel.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
 }
+
+/** The input channels to show, in display order: R, G, B for colour kernels, all of them otherwise. */
+export function channelsForDisplay(kernel: Pick<Kernel, 'shape' | 'channelOrder'>): { index: number; name: string }[] {
+  const cin = kernel.shape[2];
+  if (cin === 3) return displayChannels(kernel).map((index, d) => ({ index, name: 'RGB'[d]! }));
+  return Array.from({ length: cin }, (_, index) => ({ index, name: cin === 1 ? 'grey' : `c${index}` }));
+}
+
+/**
+ * PyTorch and ONNX store convolution weights OIHW (filter, input channel, row, column); a Kernel is
+ * HWIO. Returns a new array; `data` is left as it is.
+ */
+export function oihwToHwio(data: Float32Array, [o, i, h, w]: readonly [number, number, number, number]): Float32Array {
+  if (data.length !== o * i * h * w) throw new RangeError(`oihwToHwio: ${data.length} values do not fill the shape [${o}, ${i}, ${h}, ${w}]`);
+  const out = new Float32Array(data.length);
+  let from = 0;
+  for (let f = 0; f < o; f++)
+    for (let c = 0; c < i; c++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) out[((y * w + x) * i + c) * o + f] = data[from++]!;
+  return out;
+}

@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { analyseLayer } from './analyse/index.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
 import { cropToResponse, preprocess, responseImage } from './convolve/response.ts';
 import type { Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, PhotoFigure } from './figures.ts';
-import type { Kernel } from './kernel.ts';
+import { channelsForDisplay, type Kernel } from './kernel.ts';
+import { channelsImage } from './render/diverging.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
 import { gridLayout, renderGrid, type GridOrder } from './render/grid.ts';
 import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 1;
+export const FIGURES_VERSION = 3;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -67,10 +69,17 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     files.set(file, await encodePng(image));
     return { file, width: image.width, height: image.height };
   };
-  const addWebp = async (file: string, image: RgbImage): Promise<FigureRef> => {
+  // Photos and response maps are continuous-tone: WebP, with a half-width rendition for phones.
+  const addWebp = async (name: string, image: RgbImage): Promise<FigureRef> => {
     const { default: sharp } = await import('sharp');
-    files.set(file, await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).webp({ quality: 82, effort: 4 }).toBuffer());
-    return { file, width: image.width, height: image.height };
+    const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    const file = `${name}.webp`;
+    files.set(file, await raw().webp({ quality: 80, effort: 4 }).toBuffer());
+    const small = Math.round(image.width / 2);
+    const variant = `${name}-${small}w.webp`;
+    const { data, info } = await raw().resize({ width: small }).webp({ quality: 80, effort: 4 }).toBuffer({ resolveWithObject: true });
+    files.set(variant, data);
+    return { file, width: image.width, height: image.height, variants: [{ file: variant, width: info.width, height: info.height }] };
   };
 
   options.onPhase?.('render');
@@ -92,13 +101,21 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
         columns: layout.columns,
       });
     }
+  options.onPhase?.('analyse');
+  const { filters: filterReports, ...report } = analyseLayer(kernel);
+
   const filters: FilterFigure[] = [];
+  const shownChannels = channelsForDisplay(kernel);
   for (let f = 0; f < filterCount; f++) {
     const images = {} as FilterFigure['images'];
     for (const normalize of NORMALIZATIONS)
       images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, enlarge(filterImage(kernel, f, normalize), options.filterScale));
-    filters.push({ index: f, ...filterRange(kernel, f), ...filterStats(kernel, f), images });
+    const channels = await addPng(`channels-${pad(f)}.png`, enlarge(channelsImage(kernel, f, shownChannels.map((c) => c.index)), options.filterScale));
+    const diagnostics = filterReports[f]!;
+    filters.push({ index: f, ...filterRange(kernel, f), l2: diagnostics.strength.l2, colourShare: diagnostics.colour.colourShare, images, channels, diagnostics });
   }
+
+  files.set(KERNEL_FILE, kernelBytes(kernel));
 
   options.onPhase?.('convolve');
   let backend = 'none';
@@ -109,13 +126,13 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     const result = await convolveAll(input, kernel);
     backend = result.backend;
     const responses: Record<number, FigureRef> = {};
-    for (const f of responseFilters) responses[f] = await addWebp(`response-${photo.id}-${pad(f)}.webp`, responseImage(result.map, f));
+    for (const f of responseFilters) responses[f] = await addWebp(`response-${photo.id}-${pad(f)}`, responseImage(result.map, f));
     photoFigures.push({
       id: photo.id,
       title: photo.title,
       credit: photo.credit,
       license: photo.license,
-      image: await addWebp(`photo-${photo.id}.webp`, cropToResponse(pixels, kernel)),
+      image: await addWebp(`photo-${photo.id}`, cropToResponse(pixels, kernel)),
       responses,
     });
   }
@@ -136,6 +153,10 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     },
     grids,
     filters,
+    report,
+    channelNames: shownChannels.map((c) => c.name),
+    kernelFile: KERNEL_FILE,
+    photoWidth: options.photoWidth,
     photos: photoFigures,
     backend,
     key,
@@ -145,19 +166,18 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   return { ...result, cached: false };
 }
 
-function pad(f: number): string {
-  return String(f).padStart(2, '0');
+const KERNEL_FILE = 'kernel-hwio.f32';
+
+/** The weights as little-endian float32, whatever the machine's byte order. */
+function kernelBytes(kernel: Kernel): Uint8Array {
+  const bytes = new Uint8Array(kernel.data.length * 4);
+  const view = new DataView(bytes.buffer);
+  kernel.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return bytes;
 }
 
-function filterStats(kernel: Kernel, f: number): { mean: number; l2: number } {
-  const cout = kernel.shape[3];
-  let sum = 0;
-  let squares = 0;
-  for (let i = f; i < kernel.data.length; i += cout) {
-    sum += kernel.data[i]!;
-    squares += kernel.data[i]! ** 2;
-  }
-  return { mean: sum / (kernel.data.length / cout), l2: Math.sqrt(squares) };
+function pad(f: number): string {
+  return String(f).padStart(2, '0');
 }
 
 function hashInputs(kernel: Kernel, photoBytes: Uint8Array[], settings: unknown): string {

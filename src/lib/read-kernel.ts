@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { Conv1Error } from './errors.ts';
 import type { ChannelOrder, Kernel } from './kernel.ts';
 import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
-import { LocalModelFiles } from './sources/model-files.ts';
+import { HttpModelFiles } from './sources/http-model-files.ts';
+import { LocalModelFiles, type ModelFiles } from './sources/model-files.ts';
 import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
 import type { ConvLayer } from './formats/format.ts';
 import { detectFormat } from './formats/registry.ts';
@@ -27,9 +28,11 @@ export interface ModelSummary {
   kernel: Kernel;
   /** Every convolution in the model, in the order a walk from the input meets them. */
   convolutions: ConvLayer[];
+  /** The model's files that were read from, in order. */
+  filesRead: string[];
 }
 
-/** Resolves `model` (a path, file URL or npm:<package>@<version>/<path>) to the URL of its main file. */
+/** Resolves `model` (a path, file URL, http(s) URL or npm:<package>@<version>/<path>) to the URL of its main file. */
 export async function resolveModel(model: string | URL, options: ReadKernelOptions = {}): Promise<URL> {
   if (model instanceof URL) return model;
   const npm = parseNpmSpec(model);
@@ -55,15 +58,16 @@ export async function readKernel(model: string | URL, options: ReadKernelOptions
 
 export async function readModel(model: string | URL, options: ReadKernelOptions = {}): Promise<ModelSummary> {
   const url = await resolveModel(model, options);
-  const files = new LocalModelFiles(url);
-  const source = typeof model === 'string' ? model : files.label;
+  const files: ModelFiles = url.protocol === 'http:' || url.protocol === 'https:' ? new HttpModelFiles(url) : new LocalModelFiles(url);
+  // The integrity pin is a check, not part of where the model lives.
+  const source = typeof model === 'string' ? model.replace(/#.*$/, '') : files.label;
   const reader = await detectFormat(files);
   const opened = await reader.open(files);
   try {
     const { convolutions } = opened;
     if (convolutions.length === 0)
       throw new Conv1Error(files.label, 'has no convolution layer reachable from its input', 'astro-conv1 draws the weights of a 2-D convolution; point `model` at a convolutional network.');
-    const conv = options.layer === undefined ? convolutions[0]! : convolutions.find((layer) => layer.name === options.layer);
+    const conv = options.layer === undefined ? convolutions[0]! : convolutions.find((layer) => layer.name === options.layer || layer.aliases?.includes(options.layer!));
     if (!conv) {
       const isLayer = opened.layerNames.has(options.layer!);
       throw new Conv1Error(
@@ -89,14 +93,18 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
       source,
       bytesRead: files.bytesRead,
     };
-    return { kernel, convolutions };
+    return { kernel, convolutions, filesRead: [...files.filesRead] };
   } finally {
     await opened.close?.();
   }
 }
 
-/** Outside Astro (command line, scripts) npm models are kept in the user's cache folder. */
+/**
+ * Outside Astro (command line, scripts) npm models are kept in ASTRO_CONV1_CACHE if set, else in
+ * the user's cache folder.
+ */
 export function userPackageCache(): URL {
+  if (process.env.ASTRO_CONV1_CACHE) return pathToFileURL(process.env.ASTRO_CONV1_CACHE.replace(/\/?$/, sep));
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return pathToFileURL(join(base, 'astro-conv1', 'models') + sep);
 }

@@ -350,3 +350,97 @@ export class TempDirs {
     await Promise.all(paths.map((path) => rm(path, { recursive: true, force: true })));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Graph models
+
+/** One GraphDef node as tensorflowjs_converter writes it into model.json. */
+export interface GraphNodeJson {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, unknown>;
+}
+
+export interface GraphModelJson extends Omit<ModelJson, 'modelTopology'> {
+  modelTopology: { node: GraphNodeJson[]; library: object; versions: object };
+}
+
+export interface TfjsGraphModelOptions {
+  nodes: GraphNodeJson[];
+  /** Values of the Const nodes, named like them, in manifest order. */
+  weights: FixtureWeight[];
+  /** Size of every shard but the last, in bytes. */
+  shardBytes: number;
+  modelJsonName?: string;
+  editModelJson?: (json: GraphModelJson) => void;
+}
+
+/** GraphDef JSON keeps string attributes as base64 of their bytes. */
+function stringAttr(value: string): { s: string } {
+  return { s: Buffer.from(value, 'latin1').toString('base64') };
+}
+
+function shapeAttr(shape: readonly number[]): { dim: { size: string }[] } {
+  return { dim: shape.map((size) => ({ size: String(size) })) };
+}
+
+export function placeholderNode(name: string, shape: readonly number[] = [-1, -1, -1, 3]): GraphNodeJson {
+  return { name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shapeAttr(shape) } } };
+}
+
+/** A Const whose values live in the manifest (the converter keeps only dtype and shape in the node). */
+export function constNode(name: string, shape: readonly number[]): GraphNodeJson {
+  return { name, op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shapeAttr(shape) } } } };
+}
+
+/** Any op with the given inputs (e.g. Identity, Relu, ConcatV2); `attr` as the GraphDef has it. */
+export function opNode(op: string, name: string, input: string[], attr: Record<string, unknown> = {}): GraphNodeJson {
+  return { name, op, input, attr: { T: { type: 'DT_FLOAT' }, ...attr } };
+}
+
+export type GraphConvOp = 'Conv2D' | '_FusedConv2D' | 'DepthwiseConv2dNative' | 'FusedDepthwiseConv2dNative';
+
+export interface GraphConvOptions {
+  /** Height and width strides. */
+  strides?: [number, number];
+  dataFormat?: 'NHWC' | 'NCHW';
+  /** Extra inputs after data and filter: the bias of a fused op, control inputs (^name). */
+  extraInputs?: string[];
+}
+
+/** A convolution node with the attributes the converter writes; fused ops get a BiasAdd. */
+export function convNode(op: GraphConvOp, name: string, data: string, filter: string, options: GraphConvOptions = {}): GraphNodeJson {
+  const [sh, sw] = options.strides ?? [1, 1];
+  const format = options.dataFormat ?? 'NHWC';
+  const strides = format === 'NHWC' ? [1, sh, sw, 1] : [1, 1, sh, sw];
+  const attr: Record<string, unknown> = {
+    strides: { list: { i: strides.map(String) } },
+    data_format: stringAttr(format),
+    padding: stringAttr('SAME'),
+    dilations: { list: { i: ['1', '1', '1', '1'] } },
+    explicit_paddings: { list: {} },
+  };
+  if (op.startsWith('_Fused') || op.startsWith('Fused')) Object.assign(attr, { fused_ops: { list: { s: [stringAttr('BiasAdd').s] } }, num_args: { i: '1' }, epsilon: { f: 0 } });
+  return opNode(op, name, [data, filter, ...(options.extraInputs ?? [])], attr);
+}
+
+/**
+ * Writes a graph model.json and its shards into `dir`; returns the URL of model.json. The weights
+ * part is the layers writer's (same encoding, quantisation and shard cut); only the topology differs.
+ */
+export async function writeTfjsGraphModel(dir: URL, options: TfjsGraphModelOptions): Promise<URL> {
+  return writeTfjsModel(dir, {
+    layers: [],
+    inputLayers: [],
+    weights: options.weights,
+    shardBytes: options.shardBytes,
+    ...(options.modelJsonName ? { modelJsonName: options.modelJsonName } : {}),
+    editModelJson: (json) => {
+      const graph = json as unknown as GraphModelJson;
+      graph.format = 'graph-model';
+      graph.modelTopology = { node: options.nodes, library: {}, versions: { producer: 1395 } };
+      options.editModelJson?.(graph);
+    },
+  });
+}

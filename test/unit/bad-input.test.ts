@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Conv1Error, readKernel } from '../../src/lib/index.ts';
+import { readKernel } from '../../src/lib/index.ts';
 import {
   conv2dLayer,
   convWeights,
@@ -17,18 +17,10 @@ import {
   writeTfjsModel,
   type ModelJson,
 } from '../helpers/tfjs-fixture.ts';
+import { conv1Error } from '../helpers/conv1-error.ts';
 
 const dirs = new TempDirs();
 afterEach(() => dirs.cleanup());
-
-async function conv1Error(promise: Promise<unknown>): Promise<Conv1Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the read to fail with a Conv1Error').toBeInstanceOf(Conv1Error);
-  return error as Conv1Error;
-}
 
 /** input_1 -> conv1 -> flat -> fc, manifest: fc weights (pad floats), conv1 kernel [3,3,3,4], conv1 bias, more fc. */
 async function model(options: { dir?: URL; pad?: number; shardBytes?: number; editModelJson?: (json: ModelJson) => void } = {}) {

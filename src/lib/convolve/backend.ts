@@ -20,7 +20,7 @@ async function pickBackend(): Promise<{ tf: Tf; backend: string }> {
   if (!preferred || preferred === 'tensorflow') {
     try {
       const moduleName = '@tensorflow/tfjs-node';
-      const node = (await import(moduleName)) as Tf;
+      const node = (await import(/* @vite-ignore */ moduleName)) as Tf;
       await node.ready();
       if (node.getBackend() === 'tensorflow') return { tf: node, backend: 'tensorflow (tfjs-node)' };
     } catch {

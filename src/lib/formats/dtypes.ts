@@ -10,7 +10,7 @@ export function float16ToFloat32(bits: number): number {
 }
 
 /** Reads little-endian values of `dtype` from `bytes` into float32. */
-export function decodeLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float16' | 'uint8' | 'uint16'): Float32Array {
+export function decodeLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float16' | 'bfloat16' | 'uint8' | 'uint16'): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'float32': {
@@ -21,6 +21,13 @@ export function decodeLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float1
     case 'float16': {
       const out = new Float32Array(bytes.byteLength / 2);
       for (let i = 0; i < out.length; i++) out[i] = float16ToFloat32(view.getUint16(i * 2, true));
+      return out;
+    }
+    case 'bfloat16': {
+      // bfloat16 is the upper half of a float32: shifting the bits back up is exact, NaNs included.
+      const out = new Float32Array(bytes.byteLength / 2);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < out.length; i++) bits[i] = view.getUint16(i * 2, true) << 16;
       return out;
     }
     case 'uint16': {

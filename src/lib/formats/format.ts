@@ -10,6 +10,8 @@ import type { ModelFiles } from '../sources/model-files.ts';
 export interface ConvLayer {
   /** The layer's (or node's, or tensor's) name as the file calls it; what the `layer` option matches. */
   name: string;
+  /** Other names the `layer` option accepts, e.g. the full tensor name conv1.weight for conv1. */
+  aliases?: readonly string[];
   /** Class or op, e.g. Conv2D, _FusedConv2D, Conv, DepthwiseConv2dNative. */
   layerType: string;
   /** Kernel shape as it will be returned: HWIO. */

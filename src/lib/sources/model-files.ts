@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Conv1Error } from '../errors.ts';
 
@@ -53,6 +54,7 @@ export class LocalModelFiles implements ModelFiles {
   bytesRead = 0;
   readonly filesRead: string[] = [];
   private readonly folder: URL;
+  private realFolder: Promise<string> | undefined;
 
   constructor(mainFile: URL) {
     this.folder = new URL('.', mainFile);
@@ -78,7 +80,24 @@ export class LocalModelFiles implements ModelFiles {
     if (!this.filesRead.includes(name)) this.filesRead.push(name);
   }
 
+  /**
+   * Names are checked lexically in url(); a symlink inside the folder could still lead out of it, so
+   * every file other than the main one must really live under the folder's real path.
+   */
+  private async checkInsideFolder(name: string): Promise<void> {
+    if (name === this.main) return;
+    this.realFolder ??= realpath(this.folder).then((path) => path + sep);
+    const [folder, target] = await Promise.all([this.realFolder, realpath(this.url(name)).catch(() => undefined)]);
+    if (target !== undefined && !target.startsWith(folder))
+      throw new Conv1Error(
+        this.label,
+        `refers to the file "${name}", a link that leads outside the model's folder (to ${target})`,
+        "A model's files must be regular files inside its folder; replace the link with the file itself.",
+      );
+  }
+
   async size(name: string): Promise<number> {
+    await this.checkInsideFolder(name);
     try {
       const info = await stat(this.url(name));
       if (!info.isFile()) throw new Error('not a regular file');
@@ -89,6 +108,7 @@ export class LocalModelFiles implements ModelFiles {
   }
 
   async read(name: string, offset: number, length: number): Promise<Uint8Array> {
+    await this.checkInsideFolder(name);
     let handle;
     try {
       handle = await open(this.url(name), 'r');

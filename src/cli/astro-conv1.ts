@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+/**
+ * The pipeline on the command line, for people who do not use Astro:
+ *   astro-conv1 info <model>              what the model holds and which kernel is drawn
+ *   astro-conv1 grid <model> -o grid.png  all filters in one image
+ *   astro-conv1 filters <model> -o dir/   one image per filter
+ * Exit status: 0 success, 2 wrong usage, 3 the model or an output could not be read or written.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Conv1Error, describeError } from '../lib/errors.ts';
+import { enlarge, encodePng } from '../lib/render/image.ts';
+import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
+import { filterImage, NORMALIZATIONS, type Normalization } from '../lib/render/normalize.ts';
+import { readModel, type ModelSummary } from '../lib/read-kernel.ts';
+import { DEFAULT_MODEL } from '../lib/presets.ts';
+
+const USAGE = `Usage: astro-conv1 <command> <model> [options]
+
+Commands:
+  info <model>       format, convolution layers, the kernel drawn, its shape and channel order, bytes read
+  grid <model>       all filters tiled in one PNG (-o, default conv1-grid.png)
+  filters <model>    one PNG per filter into a folder (-o, default conv1-filters/)
+
+<model> is a model file (TF.js model.json, …), an http(s) URL, npm:<package>@<version>/<path>,
+or "resnet50" for Keras' ImageNet ResNet50 (downloaded once, then cached).
+
+Options:
+  --layer NAME                 the convolution to draw (default: the first one after the input)
+  --channels rgb|bgr           input channel order (default: a preset for known models, else rgb)
+  --order column|row           grid order (default column: filter i at column ⌊i/rows⌋, as in the article)
+  --normalize filter|global|zero
+                               per filter (default), one scale for the layer, or centred on zero
+  --scale N                    enlarge each weight to N×N pixels (default 8 for grid, 16 for filters;
+                               1 gives the exact grid, 63×63 for ResNet50)
+  -o, --output PATH            output file (grid) or folder (filters)
+  --json                       info as JSON
+  -h, --help                   this help
+`;
+
+class UsageError extends Error {}
+
+interface Options {
+  layer?: string | undefined;
+  channels?: 'rgb' | 'bgr' | undefined;
+  order: GridOrder;
+  normalize: Normalization;
+  scale?: number | undefined;
+  output?: string | undefined;
+  json: boolean;
+}
+
+function parse(argv: string[]): { command: string; model: string; options: Options } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      layer: { type: 'string' },
+      channels: { type: 'string' },
+      order: { type: 'string', default: 'column' },
+      normalize: { type: 'string', default: 'filter' },
+      scale: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return { command: 'help', model: '', options: { order: 'column', normalize: 'filter', json: false } };
+  const [command, model, ...rest] = positionals;
+  if (!command) throw new UsageError('no command given');
+  if (!['info', 'grid', 'filters'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!model) throw new UsageError(`${command} needs a model`);
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (value === undefined) return undefined;
+    if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not "${value}"`);
+    return value as T;
+  };
+  const scale = values.scale === undefined ? undefined : Number(values.scale);
+  if (scale !== undefined && (!Number.isInteger(scale) || scale < 1 || scale > 64)) throw new UsageError(`--scale must be a whole number from 1 to 64, not "${values.scale}"`);
+  return {
+    command,
+    model: model === 'resnet50' ? DEFAULT_MODEL : model,
+    options: {
+      layer: values.layer,
+      channels: oneOf('channels', values.channels, ['rgb', 'bgr']),
+      order: oneOf('order', values.order, ['column', 'row'])!,
+      normalize: oneOf('normalize', values.normalize, NORMALIZATIONS)!,
+      scale,
+      output: values.output,
+      json: values.json,
+    },
+  };
+}
+
+function progress(): { onProgress: (p: { received: number; total: number | undefined }) => void; onDownload: (url: string) => void } {
+  let shown = -1;
+  return {
+    onDownload: (url) => process.stderr.write(`downloading ${url} (once; cached afterwards)\n`),
+    onProgress: ({ received, total }) => {
+      const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 1e7);
+      if (step === shown) return;
+      shown = step;
+      process.stderr.write(total ? `  ${step * 10}% of ${(total / 1e6).toFixed(1)} MB\n` : `  ${(received / 1e6).toFixed(1)} MB\n`);
+    },
+  };
+}
+
+/** Writes next to the target and renames, so an interrupted run never leaves half a PNG. */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new Conv1Error(path, `cannot be written (${describeError(error)})`, 'Choose an output path in a folder you can write to.', { cause: error });
+  }
+}
+
+function describe(summary: ModelSummary): string {
+  const { kernel, convolutions, filesRead } = summary;
+  const lines = [
+    `model       ${kernel.source}`,
+    `format      ${kernel.format}`,
+    `layer       ${kernel.layer} (${kernel.layerType})`,
+    `shape       ${kernel.shape.join(' × ')}  (height, width, input channels, filters)`,
+    `strides     ${kernel.strides.join(' × ')}`,
+    `channels    ${kernel.channelOrder.toUpperCase()} (${kernel.channelOrderSource})`,
+    `bytes read  ${kernel.bytesRead.toLocaleString('en')} from ${filesRead.join(', ')}`,
+    `convolutions (${convolutions.length}, from the input):`,
+    ...convolutions.slice(0, 12).map((c) => `  ${c === convolutions.find((x) => x.name === kernel.layer) ? '*' : ' '} ${c.name}  ${c.shape.join('×')}  stride ${c.strides.join('×')}  ${c.layerType}`),
+  ];
+  if (convolutions.length > 12) lines.push(`    … ${convolutions.length - 12} more`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
+    process.stderr.write(`astro-conv1: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { command, model, options } = parsed;
+  if (command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const summary = await readModel(model, { layer: options.layer, channels: options.channels, ...progress() });
+    const { kernel } = summary;
+    if (command === 'info') {
+      const { data, ...facts } = kernel;
+      process.stdout.write(options.json ? `${JSON.stringify({ ...facts, convolutions: summary.convolutions, filesRead: summary.filesRead }, null, 2)}\n` : describe(summary));
+    } else if (command === 'grid') {
+      const path = resolve(options.output ?? 'conv1-grid.png');
+      const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize }), options.scale ?? 8);
+      await writeAtomically(path, await encodePng(image));
+      process.stdout.write(`${path}  ${image.width}×${image.height}  ${kernel.layer} ${kernel.shape.join('×')}, ${options.order} order, ${options.normalize} normalisation\n`);
+    } else {
+      const folder = resolve(options.output ?? 'conv1-filters');
+      const count = kernel.shape[3];
+      for (let f = 0; f < count; f++) {
+        await writeAtomically(join(folder, `filter-${String(f).padStart(String(count - 1).length, '0')}.png`), await encodePng(enlarge(filterImage(kernel, f, options.normalize), options.scale ?? 16)));
+        if (process.stderr.isTTY) process.stderr.write(`\r  ${f + 1}/${count}`);
+      }
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      process.stdout.write(`${folder}  ${count} filters of ${kernel.layer}, ${options.normalize} normalisation\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof Conv1Error)) throw error;
+    process.stderr.write(`astro-conv1: ${error.message}\n  hint: ${error.hint}\n`);
+    return 3;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

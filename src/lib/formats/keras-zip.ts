@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Conv1Error } from '../errors.ts';
+import type { ModelFiles } from '../sources/model-files.ts';
+import type { FormatReader, OpenedModel } from './format.ts';
+import { describeKernel, Hdf5File, nestedModelError, parseStrides, type H5Conv } from './keras-h5.ts';
+import { isPytorchArchive, refusePytorch } from './pytorch.ts';
+import { CONV_CLASSES, kerasLayersFromInputs } from './tfjs-layers.ts';
+import { isRecord } from './tfjs-manifest.ts';
+import { extractZipEntry, extractZipEntryToFile, isZipHead, readZipDirectory, type ZipArchive } from './zip.ts';
+
+/**
+ * Keras 3 models (.keras): a zip of config.json (the topology), metadata.json and
+ * model.weights.h5. The weights file has no layer names: saving_lib stores each layer's variables
+ * at `layers/<snake_case class name>[_N]/vars/<i>`, N counting the layers of that class in
+ * model.layers order, which is config.json's layer order. The first Conv2D is
+ * `layers/conv2d/vars/0`, the second `layers/conv2d_1/vars/0`; variable 0 is the kernel of
+ * Conv2D and the depthwise kernel of DepthwiseConv2D and SeparableConv2D. tf.keras 2.13–2.15
+ * wrote `_layer_checkpoint_dependencies/` instead of `layers/`.
+ *
+ * Only the simple case is handled: convolutions that are layers of the saved model itself. A model
+ * nested as a layer (a pretrained backbone inside a Sequential) keeps its layers one level down
+ * (`layers/functional/layers/conv2d/...`) and is reported as such rather than guessed at.
+ *
+ * Every zip is opened here, whatever its extension, and told apart by its members: a PyTorch
+ * archive (data.pkl) is refused with export advice. h5wasm needs a file on disk, so
+ * model.weights.h5 is extracted to a temporary folder (removed by close()); its bytes are counted
+ * once, as they are read from the archive.
+ */
+
+const CONFIG = 'config.json';
+const WEIGHTS = 'model.weights.h5';
+const PICKLED_WEIGHTS = 'model.weights.npz';
+const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+const RESAVE_HINT = 'Save the model again with Keras 3: model.save("model.keras").';
+
+/** Keras' naming.to_snake_case: Conv2D → conv2d, DepthwiseConv2D → depthwise_conv2d. */
+export function toSnakeCase(className: string): string {
+  return className
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+async function readConfig(files: ModelFiles, archive: ZipArchive): Promise<Record<string, unknown>> {
+  const entry = archive.entries.get(CONFIG)!;
+  if (entry.size > MAX_CONFIG_BYTES) throw new Conv1Error(files.label, `has a ${entry.size}-byte ${CONFIG}; more than ${MAX_CONFIG_BYTES} bytes is refused`, RESAVE_HINT);
+  let config: unknown;
+  try {
+    config = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await extractZipEntry(archive, entry)));
+  } catch (error) {
+    if (error instanceof Conv1Error) throw error;
+    throw new Conv1Error(files.label, `has a ${CONFIG} that is not valid JSON (${(error as Error).message})`, RESAVE_HINT, { cause: error });
+  }
+  if (!isRecord(config)) throw new Conv1Error(files.label, `has a ${CONFIG} that is not a JSON object`, RESAVE_HINT);
+  return config;
+}
+
+/** The weights-file key of every layer, in config order (= model.layers order), as saving_lib numbers them. */
+function weightKeys(config: Record<string, unknown>): Map<string, string> {
+  const inner = config.config;
+  const layers = isRecord(inner) && Array.isArray(inner.layers) ? inner.layers : [];
+  const used = new Map<string, number>();
+  const keys = new Map<string, string>();
+  for (const layer of layers) {
+    if (!isRecord(layer) || typeof layer.class_name !== 'string' || !isRecord(layer.config)) continue;
+    const name = typeof layer.name === 'string' ? layer.name : layer.config.name;
+    if (typeof name !== 'string') continue;
+    const snake = toSnakeCase(layer.class_name);
+    const seen = used.get(snake);
+    used.set(snake, seen === undefined ? 0 : seen + 1);
+    keys.set(name, seen === undefined ? snake : `${snake}_${seen + 1}`);
+  }
+  return keys;
+}
+
+async function openKerasZip(files: ModelFiles): Promise<OpenedModel> {
+  const archive = await readZipDirectory(files);
+  if (isPytorchArchive(archive)) throw refusePytorch(files, 'zip archive');
+  const has = (name: string) => archive.entries.has(name);
+  if (!has(CONFIG))
+    throw new Conv1Error(
+      files.label,
+      `is a zip archive without ${CONFIG}, so neither a Keras 3 model nor a PyTorch checkpoint`,
+      'Point `model` at a .keras file written by model.save(), or at another supported model file.',
+    );
+  if (!has(WEIGHTS))
+    throw new Conv1Error(
+      files.label,
+      has(PICKLED_WEIGHTS) ? `keeps its weights in ${PICKLED_WEIGHTS}, a NumPy archive that Keras loads with pickling allowed` : `has no ${WEIGHTS}`,
+      has(PICKLED_WEIGHTS) ? 'Save the model with the default weights format: model.save("model.keras") (HDF5 weights).' : RESAVE_HINT,
+    );
+  const config = await readConfig(files, archive);
+  const layers = kerasLayersFromInputs(config, files.label, RESAVE_HINT);
+  const keys = weightKeys(config);
+
+  const folder = await mkdtemp(join(tmpdir(), 'conv1-keras-'));
+  const removeFolder = () => rm(folder, { recursive: true, force: true });
+  let h5: Hdf5File | undefined;
+  try {
+    const weightsEntry = archive.entries.get(WEIGHTS)!;
+    const weightsPath = join(folder, WEIGHTS);
+    await extractZipEntryToFile(archive, weightsEntry, weightsPath);
+    const weights = await Hdf5File.open(weightsPath, weightsEntry.size, `${files.label} (${WEIGHTS})`);
+    h5 = weights;
+    const prefix = ['layers', '_layer_checkpoint_dependencies'].find((group) => weights.isGroup(group));
+    if (prefix === undefined) throw new Conv1Error(weights.label, 'has no "layers" group, where Keras 3 keeps the layers\' weights', RESAVE_HINT);
+    const convolutions = layers
+      .filter((layer) => CONV_CLASSES.has(layer.class_name))
+      .map((layer): H5Conv => describeKernel(weights, `${prefix}/${keys.get(layer.name)}/vars/0`, layer.name, layer.class_name, parseStrides(layer.config)));
+    if (convolutions.length === 0) {
+      const nested = nestedModelError(files.label, layers);
+      if (nested) throw nested;
+    }
+    return {
+      format: 'keras',
+      convolutions,
+      layerNames: new Set(layers.map((layer) => layer.name)),
+      readKernel: async (conv) => weights.readFloat32((conv as H5Conv).dataset),
+      close: async () => {
+        try {
+          weights.close();
+        } finally {
+          await removeFolder();
+        }
+      },
+    };
+  } catch (error) {
+    try {
+      h5?.close();
+    } catch {
+      // The error that made the open fail is the one worth reporting.
+    }
+    await removeFolder();
+    throw error;
+  }
+}
+
+export const kerasZipReader: FormatReader = {
+  format: 'keras',
+  extensions: ['.keras'],
+  detect: isZipHead,
+  open: openKerasZip,
+};

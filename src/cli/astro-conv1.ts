@@ -4,11 +4,14 @@
  *   astro-conv1 info <model>              what the model holds and which kernel is drawn
  *   astro-conv1 grid <model> -o grid.png  all filters in one image
  *   astro-conv1 filters <model> -o dir/   one image per filter
- * Exit status: 0 success, 2 wrong usage, 3 the model or an output could not be read or written.
+ *   astro-conv1 report <model>            what each filter is, and whether the layer looks trained
+ * Exit status: 0 success, 1 the report finds the layer untrained, 2 wrong usage, 3 the model or an
+ * * output could not be read or written, 4 an unexpected error (a bug).
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { analyseLayer, DEAD_NORM_RATIO, FAMILIES, type LayerReport, type VerdictKind } from '../lib/analyse/index.ts';
 import { Conv1Error, describeError } from '../lib/errors.ts';
 import { enlarge, encodePng } from '../lib/render/image.ts';
 import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
@@ -22,12 +25,17 @@ Commands:
   info <model>       format, convolution layers, the kernel drawn, its shape and channel order, bytes read
   grid <model>       all filters tiled in one PNG (-o, default conv1-grid.png)
   filters <model>    one PNG per filter into a folder (-o, default conv1-filters/)
+  report <model>     each filter's family and measures, and a verdict on the layer; exits with 1
+                     when the layer looks untrained (noisy or dead), so a training run can check it
 
 <model> is a model file (TF.js model.json, …), an http(s) URL, npm:<package>@<version>/<path>,
 or "resnet50" for Keras' ImageNet ResNet50 (downloaded once, then cached).
 
+Exit status: 0 success, 1 report found the layer untrained, 2 wrong usage, 3 model or output error,
+4 an unexpected error (a bug: please report it).
+
 Options:
-  --layer NAME                 the convolution to draw (default: the first one after the input)
+  --layer NAME                 the convolution to read (default: the first one after the input)
   --channels rgb|bgr           input channel order (default: a preset for known models, else rgb)
   --order column|row           grid order (default column: filter i at column ⌊i/rows⌋, as in the article)
   --normalize filter|global|zero
@@ -35,7 +43,7 @@ Options:
   --scale N                    enlarge each weight to N×N pixels (default 8 for grid, 16 for filters;
                                1 gives the exact grid, 63×63 for ResNet50)
   -o, --output PATH            output file (grid) or folder (filters)
-  --json                       info as JSON
+  --json                       info or report as JSON
   -h, --help                   this help
 `;
 
@@ -69,7 +77,7 @@ function parse(argv: string[]): { command: string; model: string; options: Optio
   if (values.help) return { command: 'help', model: '', options: { order: 'column', normalize: 'filter', json: false } };
   const [command, model, ...rest] = positionals;
   if (!command) throw new UsageError('no command given');
-  if (!['info', 'grid', 'filters'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!['info', 'grid', 'filters', 'report'].includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (!model) throw new UsageError(`${command} needs a model`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
@@ -137,6 +145,62 @@ function describe(summary: ModelSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Verdicts that fail the report's exit status: positive evidence the layer never learned. The others
+ * pass: "partly-noisy" is what a layer still training, or a trained one with a few noisy filters,
+ * looks like (a warning, worth reading, not a broken run); "few-edges" is a smooth layer that learned
+ * something other than edges, which the rule of thumb cannot call wrong; "too-small" means the
+ * filters cannot be judged, and no evidence is not evidence of a fault.
+ */
+const UNTRAINED: readonly VerdictKind[] = ['noisy', 'dead'];
+
+function describeReport(report: LayerReport): string {
+  const fixed = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
+  const { noise, strength } = report;
+  // Decimals for about three significant digits on a typical filter, the same for all, so the column lines up.
+  const l2Digits = Math.max(0, 2 - Math.floor(Math.log10(strength.medianL2 || 1)));
+  // Past a dozen, indices are a wall of numbers; the table's marks say which.
+  const which = (list: readonly number[]): string => (list.length === 0 ? 'none' : list.length <= 12 ? list.join(', ') : `${list.length} of ${report.filters.length}, marked in the table`);
+  const pairs = (list: LayerReport['duplicates']): string => list.map(({ a, b, cosine }) => `${a}–${b} (${cosine.toFixed(2)})`).join(', ');
+  const table = [
+    ['#', 'family', 'orient°', 'select', 'freq', 'Gabor R²', 'colour', 'noise', 'L2', 'marks'],
+    ...report.filters.map((f) => [
+      String(f.index),
+      f.family,
+      fixed(f.spectrum.orientationDeg, 1),
+      fixed(f.spectrum.selectivity),
+      fixed(f.spectrum.frequency),
+      fixed(f.gabor?.r2),
+      fixed(f.colour.colourShare),
+      fixed(f.noise.score),
+      f.strength.l2.toFixed(l2Digits),
+      [f.strength.dead ? 'dead' : '', f.noise.noisy ? 'noisy' : ''].filter(Boolean).join(' '),
+    ]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  // Names and marks left-aligned, numbers right-aligned so their decimal points line up.
+  const left = new Set([1, table[0]!.length - 1]);
+  const rows = table.map((row) => row.map((cell, c) => (left.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
+
+  const summary = [
+    ['layer', `${report.layer}  ${report.shape.join(' × ')}, ${report.channelOrder.toUpperCase()}`],
+    ['families', FAMILIES.map((family) => `${family} ${report.families[family]}`).join(', ')],
+    ['edge share', `${Math.round(report.edgeShare * 100)}% of live filters are edge or colour-contrast`],
+    [
+      'noise',
+      noise
+        ? `median ${fixed(noise.median)}, mean ${fixed(noise.mean)}, max ${fixed(noise.max)}; noisy filters: ${which(noise.noisyFilters)}`
+        : 'not measured (filters too small, or all dead)',
+    ],
+    ['dead', `${which(strength.deadFilters)} (L2 under ${strength.deadBelowL2.toFixed(l2Digits + 1)}, ${DEAD_NORM_RATIO} × the median ${strength.medianL2.toFixed(l2Digits)})`],
+    ['duplicates', report.duplicates.length ? `${pairs(report.duplicates)}: redundant capacity` : 'none'],
+    ['negated pairs', report.negatedPairs.length ? `${pairs(report.negatedPairs)}: expected, not a fault` : 'none'],
+    ['verdict', report.verdict.summary],
+  ];
+  const labelWidth = Math.max(...summary.map(([label]) => label!.length));
+  return `${rows.join('\n')}\n\n${summary.map(([label, text]) => `${label!.padEnd(labelWidth)}  ${text}`).join('\n')}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -157,6 +221,10 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'info') {
       const { data, ...facts } = kernel;
       process.stdout.write(options.json ? `${JSON.stringify({ ...facts, convolutions: summary.convolutions, filesRead: summary.filesRead }, null, 2)}\n` : describe(summary));
+    } else if (command === 'report') {
+      const report = analyseLayer(kernel);
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+      return UNTRAINED.includes(report.verdict.kind) ? 1 : 0;
     } else if (command === 'grid') {
       const path = resolve(options.output ?? 'conv1-grid.png');
       const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize }), options.scale ?? 8);
@@ -180,4 +248,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// A reader that closes the pipe early (astro-conv1 report … | head) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // A bug, not a verdict: keep exit status 1 for "looks untrained".
+  process.stderr.write(`astro-conv1: unexpected error, please report it:\n${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 4;
+}

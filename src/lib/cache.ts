@@ -1,28 +1,32 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Conv1Data, Conv1Result } from './figures.ts';
 
 /**
  * Figures cached by content key. An entry is a folder written under a temporary name and renamed
- * into place when complete; its manifest records every file's size and hash, and an entry whose
- * files do not match is treated as absent (and rebuilt), never used.
+ * into place when complete; its manifest records every file's size and hash and a hash of itself,
+ * and an entry whose manifest or files do not match is treated as absent (and rebuilt), never used.
  */
 interface Manifest {
   data: Conv1Data;
   files: Record<string, { size: number; sha256: string }>;
+  /** sha256 of JSON.stringify([data, files]); JSON text written by JSON.stringify re-serialises identically. */
+  sha256: string;
 }
 
 export function figureCache(dir: URL) {
   const entry = (key: string) => new URL(`${key}/`, dir);
-  return {
+  const cache = {
     async get(key: string): Promise<Conv1Result | undefined> {
-      let manifest: Manifest;
+      let manifest: Partial<Manifest> | null;
       try {
-        manifest = JSON.parse(await readFile(new URL('manifest.json', entry(key)), 'utf8')) as Manifest;
+        manifest = JSON.parse(await readFile(new URL('manifest.json', entry(key)), 'utf8')) as Partial<Manifest> | null;
       } catch {
         return undefined;
       }
-      if (manifest.data?.key !== key) return undefined;
+      // A manifest that was cut, edited or written by an older version fails its own hash.
+      if (manifest?.sha256 !== manifestHash(manifest?.data, manifest?.files) || manifest.data?.key !== key || !manifest.files) return undefined;
       const files = new Map<string, Uint8Array>();
       for (const [name, expected] of Object.entries(manifest.files)) {
         const bytes = await readFile(new URL(name, entry(key))).catch(() => undefined);
@@ -34,33 +38,107 @@ export function figureCache(dir: URL) {
 
     async put({ data, files }: Conv1Result): Promise<void> {
       await mkdir(dir, { recursive: true });
-      const staging = new URL(`.tmp-${randomBytes(6).toString('hex')}/`, dir);
+      const staging = stagingFolder(dir);
       try {
         await mkdir(staging);
-        const manifest: Manifest = { data, files: {} };
+        const listed: Manifest['files'] = {};
         for (const [name, bytes] of files) {
           await writeFile(new URL(name, staging), bytes);
-          manifest.files[name] = { size: bytes.byteLength, sha256: sha256(bytes) };
+          listed[name] = { size: bytes.byteLength, sha256: sha256(bytes) };
         }
+        const manifest: Manifest = { data, files: listed, sha256: manifestHash(data, listed) };
         await writeFile(new URL('manifest.json', staging), JSON.stringify(manifest));
-        await rm(entry(data.key), { recursive: true, force: true });
-        await rename(staging, entry(data.key)).catch(async (error: NodeJS.ErrnoException) => {
-          // A concurrent build renamed the same entry into place first; identical inputs, identical files.
-          if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-        });
+        // A concurrent build may have put the same entry in place first: identical inputs, identical files.
+        await publish(staging, entry(data.key), async () => (await cache.get(data.key)) !== undefined);
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
     },
 
     /** Removes temporary folders left by builds that were killed mid-write. */
-    async sweep(): Promise<void> {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      await Promise.all(names.filter((n) => n.startsWith('.tmp-')).map((n) => rm(new URL(`${n}/`, dir), { recursive: true, force: true })));
-    },
+    sweep: () => sweepStaging(dir),
   };
+  return cache;
 }
 
-function sha256(bytes: Uint8Array): string {
+function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+function manifestHash(data: unknown, files: unknown): string {
+  return sha256(JSON.stringify([data, files]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folders written under a temporary name and renamed into place (figure entries, npm packages)
+
+/** Past this age a temporary folder is abandoned whoever wrote it: writing one takes seconds. */
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * A new temporary folder's URL under `dir`. Its name carries the writer's process id, so that a
+ * sweep removes only what a killed build left, never what a concurrent build is writing.
+ */
+export function stagingFolder(dir: URL): URL {
+  return new URL(`.tmp-${process.pid}-${randomBytes(6).toString('hex')}/`, dir);
+}
+
+/** Removes the temporary folders under `dir` whose writer is gone. */
+export async function sweepStaging(dir: URL): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith('.tmp-'))
+      .map(async (name) => {
+        const folder = new URL(name, dir);
+        // Housekeeping must not fail a build: what cannot be removed now, the next sweep removes.
+        if (await isAbandoned(name, folder)) await rm(folder, { recursive: true, force: true }).catch(() => {});
+      }),
+  );
+}
+
+async function isAbandoned(name: string, folder: URL): Promise<boolean> {
+  const modified = (await stat(folder).catch(() => undefined))?.mtimeMs;
+  if (modified === undefined) return false;
+  const owner = Number(/^\.tmp-(\d+)-/.exec(name)?.[1]);
+  if (!Number.isSafeInteger(owner) || Date.now() - modified > ABANDONED_AFTER_MS) return true;
+  // Our own id on a folder older than this process: a killed build that had the same id (as in
+  // containers, where every build runs as the same small pid).
+  if (owner === process.pid) return modified < performance.timeOrigin;
+  try {
+    process.kill(owner, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Renames the complete folder `staging` to `target`. When something is already there, `isValid`
+ * decides: a valid copy (from a concurrent build) is kept and ours dropped; anything else is moved
+ * aside in one rename before ours takes its place, so a reader never meets a half-deleted folder.
+ */
+export async function publish(staging: URL, target: URL, isValid: () => Promise<boolean>): Promise<void> {
+  const from = fileURLToPath(staging);
+  const to = fileURLToPath(target).replace(/\/+$/, '');
+  const occupied = (error: unknown) => ['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
+  try {
+    await rename(from, to);
+    return;
+  } catch (error) {
+    if (!occupied(error)) throw error;
+  }
+  if (await isValid()) return;
+  const aside = fileURLToPath(stagingFolder(new URL('./', target.href.replace(/\/+$/, '')))).replace(/\/+$/, '');
+  await rename(to, aside).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  try {
+    await rename(from, to);
+  } catch (error) {
+    // Another build put its copy there in the meantime; it is as good as ours.
+    if (!occupied(error)) throw error;
+  } finally {
+    await rm(aside, { recursive: true, force: true });
+  }
 }

@@ -66,12 +66,37 @@ export interface ModelFacts {
   convolutions: { name: string; shape: number[] }[];
 }
 
+/** Another first layer shown beside the main one: a real model, or a control made from the main kernel. */
+export interface ComparisonFigure {
+  id: string;
+  label: string;
+  source: string;
+  layer: string;
+  shape: [number, number, number, number];
+  strides: [number, number];
+  channelOrder: ChannelOrder;
+  /** The grid (per-filter scaling, column order), enlarged. */
+  grid: FigureRef;
+  report: Omit<LayerReport, 'filters'>;
+}
+
+/** The main kernel's layer verdict as Gaussian noise of growing strength is added to it. */
+export interface NoiseSweepPoint {
+  /** Noise standard deviation in units of the kernel's own. */
+  strength: number;
+  medianNoise: number | null;
+  verdict: string;
+  families: LayerReport['families'];
+}
+
 export interface Conv1Data {
   model: ModelFacts;
   grids: GridFigure[];
   filters: FilterFigure[];
   /** The layer's diagnostics: family counts, noise summary, dead filters, pairs, verdict. */
   report: Omit<LayerReport, 'filters'>;
+  comparisons: ComparisonFigure[];
+  noiseSweep: NoiseSweepPoint[];
   photos: PhotoFigure[];
   /** Names of the panels in each filter's `channels` image, left to right (e.g. R, G, B). */
   channelNames: string[];

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { analyseLayer } from './analyse/index.ts';
+import { analyseLayer, glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
 import { cropToResponse, preprocess, responseImage } from './convolve/response.ts';
-import type { Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, PhotoFigure } from './figures.ts';
-import { channelsForDisplay, type Kernel } from './kernel.ts';
+import type { ComparisonFigure, Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
+import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
 import { channelsImage } from './render/diverging.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
 import { gridLayout, renderGrid, type GridOrder } from './render/grid.ts';
@@ -13,7 +13,7 @@ import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 3;
+export const FIGURES_VERSION = 5;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -26,6 +26,12 @@ export interface PipelineOptions extends ReadKernelOptions {
   photoWidth: number;
   /** Filters whose responses are computed on every photo; 'all' for every filter. */
   responses: 'all' | number[];
+  /**
+   * First layers to show beside the main one: model specs as for `model`, or the controls
+   * control:glorot (the main kernel's shape, glorot-uniform weights) and control:noise:<k> (the main
+   * kernel plus Gaussian noise of k times its standard deviation).
+   */
+  compare?: ComparisonSpec[] | undefined;
   /** Called at the start of each phase, with how long the previous one took. */
   onPhase?: (phase: string) => void;
   /**
@@ -38,7 +44,32 @@ export interface PipelineOptions extends ReadKernelOptions {
   };
 }
 
+export interface ComparisonSpec {
+  id: string;
+  label: string;
+  model: string;
+  layer?: string | undefined;
+  channels?: ChannelOrder | undefined;
+}
+
 const GRID_ORDERS: readonly GridOrder[] = ['column', 'row'];
+/** Comparison grids are enlarged by whole pixels to about this width, whatever their size. */
+const COMPARISON_WIDTH = 320;
+/** Encodes in flight at once: enough to fill libuv's default pool of four threads. */
+const ENCODE_CONCURRENCY = 4;
+/** Effort 2 encodes twice as fast as the default 4 here, for files about 6% larger. */
+const WEBP = { quality: 80, effort: 2 } as const;
+/** Seeds of the controls, fixed so that the site and its cache are reproducible. */
+const GLOROT_SEED = 1;
+const NOISE_SEED = 7;
+
+/** The kernel a comparison shows: read from its model, or made from the main kernel for a control. */
+async function comparisonKernel(spec: ComparisonSpec, main: Kernel, options: PipelineOptions): Promise<Kernel> {
+  if (spec.model === 'control:glorot') return glorotUniformKernel(main, GLOROT_SEED);
+  const noise = /^control:noise:(\d+(?:\.\d+)?)$/.exec(spec.model);
+  if (noise) return withGaussianNoise(main, Number(noise[1]), NOISE_SEED);
+  return (await readModel(spec.model, { ...options, layer: spec.layer, channels: spec.channels })).kernel;
+}
 
 /** Reads conv1, then renders every figure the site can show; reuses cached figures when inputs match. */
 export async function runPipeline(options: PipelineOptions): Promise<Conv1Result & { cached: boolean }> {
@@ -52,7 +83,10 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   for (const f of responseFilters)
     if (!Number.isInteger(f) || f < 0 || f >= filterCount) throw new RangeError(`responses: filter ${f} does not exist; the layer has filters 0–${filterCount - 1}`);
 
-  const key = hashInputs(kernel, photoBytes, {
+  const comparisonSpecs = options.compare ?? [];
+  const comparisonKernels = await Promise.all(comparisonSpecs.map((spec) => comparisonKernel(spec, kernel, options)));
+
+  const key = hashInputs([kernel, ...comparisonKernels], photoBytes, {
     version: FIGURES_VERSION,
     gridScale: options.gridScale,
     filterScale: options.filterScale,
@@ -60,61 +94,99 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     responseFilters,
     photos: photos.map(({ id, title, credit, license }) => ({ id, title, credit, license })),
     convolutions: convolutions.map((c) => [c.name, c.shape]),
+    comparisons: comparisonSpecs,
   });
   const hit = await options.cache?.get(key);
   if (hit) return { ...hit, cached: true };
 
   const files = new Map<string, Uint8Array>();
-  const addPng = async (file: string, image: RgbImage): Promise<FigureRef> => {
-    files.set(file, await encodePng(image));
-    return { file, width: image.width, height: image.height };
+  // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
+  // every core busy while holding only a few images in memory.
+  const encoding = new Set<Promise<unknown>>();
+  const encode = async <T>(job: () => Promise<T>): Promise<T> => {
+    while (encoding.size >= ENCODE_CONCURRENCY) await Promise.race(encoding);
+    const running = job();
+    const tracked = running.finally(() => encoding.delete(tracked));
+    encoding.add(tracked);
+    return running;
   };
+  const addPng = (file: string, image: RgbImage): Promise<FigureRef> =>
+    encode(async () => {
+      files.set(file, await encodePng(image));
+      return { file, width: image.width, height: image.height };
+    });
   // Photos and response maps are continuous-tone: WebP, with a half-width rendition for phones.
-  const addWebp = async (name: string, image: RgbImage): Promise<FigureRef> => {
-    const { default: sharp } = await import('sharp');
-    const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-    const file = `${name}.webp`;
-    files.set(file, await raw().webp({ quality: 80, effort: 4 }).toBuffer());
-    const small = Math.round(image.width / 2);
-    const variant = `${name}-${small}w.webp`;
-    const { data, info } = await raw().resize({ width: small }).webp({ quality: 80, effort: 4 }).toBuffer({ resolveWithObject: true });
-    files.set(variant, data);
-    return { file, width: image.width, height: image.height, variants: [{ file: variant, width: info.width, height: info.height }] };
-  };
+  const addWebp = (name: string, image: RgbImage): Promise<FigureRef> =>
+    encode(async () => {
+      const { default: sharp } = await import('sharp');
+      const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+      const small = Math.round(image.width / 2);
+      const [full, half] = await Promise.all([
+        raw().webp(WEBP).toBuffer(),
+        raw().resize({ width: small }).webp(WEBP).toBuffer({ resolveWithObject: true }),
+      ]);
+      files.set(`${name}.webp`, full);
+      files.set(`${name}-${small}w.webp`, half.data);
+      return { file: `${name}.webp`, width: image.width, height: image.height, variants: [{ file: `${name}-${small}w.webp`, width: half.info.width, height: half.info.height }] };
+    });
 
-  options.onPhase?.('render');
-  const grids: GridFigure[] = [];
-  for (const order of GRID_ORDERS)
-    for (const normalize of NORMALIZATIONS) {
-      const image = renderGrid(kernel, { order, normalize });
-      const layout = gridLayout(kernel, order);
-      // In filter mode each tile has its own range; report the layer's extremes.
-      const range = displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize);
-      grids.push({
-        order,
-        normalize,
-        raw: await addPng(`grid-${order}-${normalize}.png`, image),
-        large: await addPng(`grid-${order}-${normalize}-x${options.gridScale}.png`, enlarge(image, options.gridScale)),
-        scale: options.gridScale,
-        range,
-        rows: layout.rows,
-        columns: layout.columns,
-      });
-    }
   options.onPhase?.('analyse');
   const { filters: filterReports, ...report } = analyseLayer(kernel);
+  const comparisonReports = comparisonKernels.map((other) => analyseLayer(other));
+  const noiseSweep: NoiseSweepPoint[] = NOISE_SWEEP.map((strength) => {
+    const swept = strength === 0 ? report : analyseLayer(withGaussianNoise(kernel, strength, NOISE_SEED));
+    return { strength, medianNoise: swept.noise?.median ?? null, verdict: swept.verdict.kind, families: swept.families };
+  });
 
-  const filters: FilterFigure[] = [];
-  const shownChannels = channelsForDisplay(kernel);
-  for (let f = 0; f < filterCount; f++) {
-    const images = {} as FilterFigure['images'];
-    for (const normalize of NORMALIZATIONS)
-      images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, enlarge(filterImage(kernel, f, normalize), options.filterScale));
-    const channels = await addPng(`channels-${pad(f)}.png`, enlarge(channelsImage(kernel, f, shownChannels.map((c) => c.index)), options.filterScale));
-    const diagnostics = filterReports[f]!;
-    filters.push({ index: f, ...filterRange(kernel, f), l2: diagnostics.strength.l2, colourShare: diagnostics.colour.colourShare, images, channels, diagnostics });
-  }
-
+  options.onPhase?.('render');
+  const grids = await Promise.all(
+    GRID_ORDERS.flatMap((order) =>
+      NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
+        const image = renderGrid(kernel, { order, normalize });
+        const layout = gridLayout(kernel, order);
+        return {
+          order,
+          normalize,
+          raw: await addPng(`grid-${order}-${normalize}.png`, image),
+          large: await addPng(`grid-${order}-${normalize}-x${options.gridScale}.png`, enlarge(image, options.gridScale)),
+          scale: options.gridScale,
+          // In filter mode each tile has its own range; report the layer's extremes.
+          range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
+          rows: layout.rows,
+          columns: layout.columns,
+        };
+      }),
+    ),
+  );
+  const displayed = channelsForDisplay(kernel);
+  const shownChannels = displayed.map((c) => c.index);
+  const filters = await Promise.all(
+    filterReports.map(async (diagnostics, f): Promise<FilterFigure> => {
+      const images = {} as FilterFigure['images'];
+      for (const normalize of NORMALIZATIONS)
+        images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, enlarge(filterImage(kernel, f, normalize), options.filterScale));
+      const channels = await addPng(`channels-${pad(f)}.png`, enlarge(channelsImage(kernel, f, shownChannels), options.filterScale));
+      return { index: f, ...filterRange(kernel, f), l2: diagnostics.strength.l2, colourShare: diagnostics.colour.colourShare, images, channels, diagnostics };
+    }),
+  );
+  const comparisons = await Promise.all(
+    comparisonSpecs.map(async (spec, i): Promise<ComparisonFigure> => {
+      const other = comparisonKernels[i]!;
+      const grid = renderGrid(other);
+      const { filters: _perFilter, ...otherReport } = comparisonReports[i]!;
+      return {
+        id: spec.id,
+        label: spec.label,
+        source: other.source,
+        layer: other.layer,
+        shape: other.shape,
+        strides: other.strides,
+        channelOrder: other.channelOrder,
+        grid: await addPng(`compare-${spec.id}.png`, enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width)))),
+        report: otherReport,
+      };
+    }),
+  );
   files.set(KERNEL_FILE, kernelBytes(kernel));
 
   options.onPhase?.('convolve');
@@ -122,18 +194,16 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   const photoFigures: PhotoFigure[] = [];
   for (const photo of photos) {
     const pixels = await loadPhoto(photo.file, options.photoWidth);
-    const input = preprocess(pixels, kernel);
-    const result = await convolveAll(input, kernel);
+    const result = await convolveAll(preprocess(pixels, kernel), kernel);
     backend = result.backend;
-    const responses: Record<number, FigureRef> = {};
-    for (const f of responseFilters) responses[f] = await addWebp(`response-${photo.id}-${pad(f)}`, responseImage(result.map, f));
+    const refs = await Promise.all(responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(result.map, f))));
     photoFigures.push({
       id: photo.id,
       title: photo.title,
       credit: photo.credit,
       license: photo.license,
       image: await addWebp(`photo-${photo.id}`, cropToResponse(pixels, kernel)),
-      responses,
+      responses: Object.fromEntries(responseFilters.map((f, i) => [f, refs[i]!])),
     });
   }
 
@@ -154,7 +224,9 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     grids,
     filters,
     report,
-    channelNames: shownChannels.map((c) => c.name),
+    comparisons,
+    noiseSweep,
+    channelNames: displayed.map((c) => c.name),
     kernelFile: KERNEL_FILE,
     photoWidth: options.photoWidth,
     photos: photoFigures,
@@ -180,10 +252,13 @@ function pad(f: number): string {
   return String(f).padStart(2, '0');
 }
 
-function hashInputs(kernel: Kernel, photoBytes: Uint8Array[], settings: unknown): string {
+function hashInputs(kernels: Kernel[], photoBytes: Uint8Array[], settings: unknown): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ settings, shape: kernel.shape, layer: kernel.layer, strides: kernel.strides, order: kernel.channelOrder, mean: kernel.inputMean }));
-  hash.update(new Uint8Array(kernel.data.buffer, kernel.data.byteOffset, kernel.data.byteLength));
+  hash.update(JSON.stringify(settings));
+  for (const kernel of kernels) {
+    hash.update(JSON.stringify({ shape: kernel.shape, layer: kernel.layer, strides: kernel.strides, order: kernel.channelOrder, mean: kernel.inputMean }));
+    hash.update(new Uint8Array(kernel.data.buffer, kernel.data.byteOffset, kernel.data.byteLength));
+  }
   for (const bytes of photoBytes) hash.update(createHash('sha256').update(bytes).digest());
   return hash.digest('hex').slice(0, 32);
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseLayer, glorotUniformKernel, mulberry32, TRAINED_MEDIAN_NOISE, type LayerReport } from '../../src/lib/analyse/index.ts';
+import { analyseLayer, glorotUniformKernel, TRAINED_MEDIAN_NOISE, withGaussianNoise, type LayerReport } from '../../src/lib/analyse/index.ts';
 import { readKernel, type Kernel } from '../../src/lib/index.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
 
@@ -34,17 +34,6 @@ function summary(report: LayerReport): string {
     .join(', ');
   const noise = report.noise && `median ${report.noise.median.toFixed(3)}, mean ${report.noise.mean.toFixed(3)}, range ${report.noise.min.toFixed(3)}–${report.noise.max.toFixed(3)}`;
   return [`families: ${families}`, `noise: ${noise}`, `verdict: ${report.verdict.summary}`, ...report.verdict.notes].join('\n  ');
-}
-
-/** Gaussian noise from the seeded uniform generator (Box–Muller), so every run adds the same noise. */
-function gaussians(count: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
-  return Float64Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
-}
-
-function standardDeviation(data: Float32Array): number {
-  const mean = data.reduce((a, b) => a + b, 0) / data.length;
-  return Math.sqrt(data.reduce((sum, w) => sum + (w - mean) ** 2, 0) / data.length);
 }
 
 describe('ResNet50 conv1 (trained)', () => {
@@ -105,9 +94,7 @@ describe('ResNet50 conv1 plus Gaussian noise', () => {
   let reports: Map<number, LayerReport>;
 
   beforeAll(() => {
-    const sigma = standardDeviation(kernel.data);
-    const noise = gaussians(kernel.data.length, 7);
-    reports = new Map(NOISE_STRENGTHS.map((strength) => [strength, analyseLayer({ ...kernel, data: kernel.data.map((w, i) => w + strength * sigma * noise[i]!) })]));
+    reports = new Map(NOISE_STRENGTHS.map((strength) => [strength, analyseLayer(withGaussianNoise(kernel, strength, 7))]));
     console.log(
       'noise strength → median noise score, verdict\n  ' +
         [...reports].map(([strength, report]) => `${strength} × std → ${report.noise!.median.toFixed(3)}, ${report.verdict.kind}`).join('\n  '),

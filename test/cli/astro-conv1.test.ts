@@ -1,31 +1,15 @@
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readKernel, renderGrid } from '../../src/lib/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
 import { conv2dLayer, inputLayer, randomValues, TempDirs, writeTfjsModel } from '../helpers/tfjs-fixture.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/astro-conv1.ts', import.meta.url));
 const dirs = new TempDirs();
 afterAll(() => dirs.cleanup());
-
-/** Runs the command as a user would; ASTRO_CONV1_CACHE points npm: models at the cache the tests share. */
-function cli(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { ...process.env, ASTRO_CONV1_CACHE: fileURLToPath(PACKAGE_CACHE) },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 async function fixtureModel(): Promise<URL> {
   const dir = await dirs.make('conv1-cli-');

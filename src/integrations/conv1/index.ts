@@ -57,6 +57,7 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
     ...options,
     model: options.model,
     channels: options.channels === 'auto' ? undefined : options.channels,
+    compare: options.compare.map((spec) => ({ ...spec, label: spec.label ?? spec.id })),
     root: config.root,
     packageCache: new URL('models/', cacheRoot),
     registry: options.registry ?? process.env.npm_config_registry,

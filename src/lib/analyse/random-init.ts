@@ -36,3 +36,29 @@ export function glorotUniformKernel(like: Kernel, seed: number): Kernel {
     bytesRead: 0,
   };
 }
+
+/** Standard normal deviates from the seeded generator (Box–Muller), so every run adds the same noise. */
+function gaussians(count: number, seed: number): Float64Array {
+  const random = mulberry32(seed);
+  return Float64Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+}
+
+/**
+ * `kernel` with Gaussian noise added, `strength` in units of the kernel's own standard deviation: the
+ * control that shows how the noise score and verdict respond as structure drowns.
+ */
+export function withGaussianNoise(kernel: Kernel, strength: number, seed: number): Kernel {
+  const mean = kernel.data.reduce((a, b) => a + b, 0) / kernel.data.length;
+  const sigma = Math.sqrt(kernel.data.reduce((sum, w) => sum + (w - mean) ** 2, 0) / kernel.data.length);
+  const noise = gaussians(kernel.data.length, seed);
+  return {
+    ...kernel,
+    shape: [...kernel.shape],
+    data: kernel.data.map((w, i) => w + strength * sigma * noise[i]!),
+    source: `${kernel.source} plus Gaussian noise (${strength} × its standard deviation, seed ${seed})`,
+    bytesRead: 0,
+  };
+}
+
+/** Noise strengths of the sweep shown on the site: from none to four times the weights' spread. */
+export const NOISE_SWEEP: readonly number[] = [0, 0.25, 0.5, 1, 2, 4];

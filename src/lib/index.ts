@@ -2,7 +2,8 @@
 export { Conv1Error } from './errors.ts';
 export { DEFAULT_MODEL } from './presets.ts';
 export type { Kernel, ChannelOrder } from './kernel.ts';
-export { readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
+export { listLayers, readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
+export type { ConvLayer } from './formats/format.ts';
 export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
 export { filterImage, displayRange, filterRange, NORMALIZATIONS, type Normalization } from './render/normalize.ts';
 export { enlarge, encodePng, type RgbImage } from './render/image.ts';

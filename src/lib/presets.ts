@@ -7,7 +7,8 @@ export const DEFAULT_MODEL =
 /**
  * Well-known models whose input convention a file does not record. Keras' ResNet and VGG
  * applications were trained on Caffe-style input: BGR, 0–255, minus the ImageNet mean per channel.
- * torchvision, timm and most newer models take RGB.
+ * torchvision, timm and most newer models take RGB, which is also the default; their preset only
+ * makes the reason visible ("preset torchvision-resnet" rather than "default").
  */
 export interface Preset {
   name: string;
@@ -34,6 +35,13 @@ export const PRESETS: readonly Preset[] = [
     channels: 'bgr',
     mean: IMAGENET_MEAN_BGR,
     matches: (names) => names.has('conv1_conv') && names.has('conv2_block1_1_conv') && !names.has('post_bn'),
+  },
+  {
+    // torchvision (and timm) ResNets, read from safetensors or ONNX exports: RGB, ImageNet mean
+    name: 'torchvision-resnet',
+    channels: 'rgb',
+    mean: IMAGENET_MEAN_RGB,
+    matches: (names) => names.has('conv1') && names.has('bn1') && names.has('layer1.0.conv1'),
   },
   {
     name: 'keras-vgg',

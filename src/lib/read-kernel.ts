@@ -7,7 +7,7 @@ import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
 import { HttpModelFiles } from './sources/http-model-files.ts';
 import { LocalModelFiles, type ModelFiles } from './sources/model-files.ts';
 import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
-import type { ConvLayer } from './formats/format.ts';
+import type { ConvLayer, OpenedModel } from './formats/format.ts';
 import { detectFormat } from './formats/registry.ts';
 
 export interface ReadKernelOptions {
@@ -56,13 +56,28 @@ export async function readKernel(model: string | URL, options: ReadKernelOptions
   return (await readModel(model, options)).kernel;
 }
 
-export async function readModel(model: string | URL, options: ReadKernelOptions = {}): Promise<ModelSummary> {
+/** Opens a model with the reader its bytes call for; the caller closes it. */
+async function openModel(model: string | URL, options: ReadKernelOptions): Promise<{ files: ModelFiles; opened: OpenedModel }> {
   const url = await resolveModel(model, options);
   const files: ModelFiles = url.protocol === 'http:' || url.protocol === 'https:' ? new HttpModelFiles(url) : new LocalModelFiles(url);
+  const reader = await detectFormat(files);
+  return { files, opened: await reader.open(files) };
+}
+
+/** The model's convolutions, first one first, with their kernel shapes, without reading any kernel. */
+export async function listLayers(model: string | URL, options: ReadKernelOptions = {}): Promise<ConvLayer[]> {
+  const { opened } = await openModel(model, options);
+  try {
+    return opened.convolutions;
+  } finally {
+    await opened.close?.();
+  }
+}
+
+export async function readModel(model: string | URL, options: ReadKernelOptions = {}): Promise<ModelSummary> {
+  const { files, opened } = await openModel(model, options);
   // The integrity pin is a check, not part of where the model lives.
   const source = typeof model === 'string' ? model.replace(/#.*$/, '') : files.label;
-  const reader = await detectFormat(files);
-  const opened = await reader.open(files);
   try {
     const { convolutions } = opened;
     if (convolutions.length === 0)

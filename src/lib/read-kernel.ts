@@ -5,7 +5,7 @@ import { Conv1Error } from './errors.ts';
 import type { ChannelOrder, Kernel } from './kernel.ts';
 import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
 import { HttpModelFiles } from './sources/http-model-files.ts';
-import { LocalModelFiles, type ModelFiles } from './sources/model-files.ts';
+import { HeadCachingFiles, LocalModelFiles, type ModelFiles } from './sources/model-files.ts';
 import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
 import type { ConvLayer, OpenedModel } from './formats/format.ts';
 import { detectFormat } from './formats/registry.ts';
@@ -59,7 +59,7 @@ export async function readKernel(model: string | URL, options: ReadKernelOptions
 /** Opens a model with the reader its bytes call for; the caller closes it. */
 async function openModel(model: string | URL, options: ReadKernelOptions): Promise<{ files: ModelFiles; opened: OpenedModel }> {
   const url = await resolveModel(model, options);
-  const files: ModelFiles = url.protocol === 'http:' || url.protocol === 'https:' ? new HttpModelFiles(url) : new LocalModelFiles(url);
+  const files: ModelFiles = new HeadCachingFiles(url.protocol === 'http:' || url.protocol === 'https:' ? new HttpModelFiles(url) : new LocalModelFiles(url));
   const reader = await detectFormat(files);
   return { files, opened: await reader.open(files) };
 }

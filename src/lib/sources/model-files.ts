@@ -55,6 +55,7 @@ export class LocalModelFiles implements ModelFiles {
   readonly filesRead: string[] = [];
   private readonly folder: URL;
   private realFolder: Promise<string> | undefined;
+  private readonly sizes = new Map<string, number>();
 
   constructor(mainFile: URL) {
     this.folder = new URL('.', mainFile);
@@ -97,10 +98,13 @@ export class LocalModelFiles implements ModelFiles {
   }
 
   async size(name: string): Promise<number> {
+    const known = this.sizes.get(name);
+    if (known !== undefined) return known;
     await this.checkInsideFolder(name);
     try {
       const info = await stat(this.url(name));
       if (!info.isFile()) throw new Error('not a regular file');
+      this.sizes.set(name, info.size);
       return info.size;
     } catch (error) {
       throw missingFile(this.describe(name), name === this.main, error);
@@ -149,4 +153,60 @@ function missingFile(path: string, isMain: boolean, error: unknown): Conv1Error 
       : "A file the model's manifest names is missing; copy the whole model folder, not only model.json.",
     { cause: error },
   );
+}
+
+/** Largest start of the main file kept in memory to serve a second read of it. */
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/**
+ * Format detection reads the main file's first bytes, then the reader reads it from the start
+ * again. This wrapper serves that prefix from memory, so it is neither fetched nor counted twice,
+ * whatever the source.
+ */
+export class HeadCachingFiles implements ModelFiles {
+  private readonly inner: ModelFiles;
+  private head: Uint8Array | undefined;
+
+  constructor(inner: ModelFiles) {
+    this.inner = inner;
+  }
+
+  get label(): string {
+    return this.inner.label;
+  }
+  get main(): string {
+    return this.inner.main;
+  }
+  get bytesRead(): number {
+    return this.inner.bytesRead;
+  }
+  get filesRead(): readonly string[] {
+    return this.inner.filesRead;
+  }
+  size(name: string): Promise<number> {
+    return this.inner.size(name);
+  }
+  describe(name: string): string {
+    return this.inner.describe(name);
+  }
+  localPath(name: string): string | undefined {
+    return this.inner.localPath(name);
+  }
+  countBytes(name: string, bytes: number): void {
+    this.inner.countBytes(name, bytes);
+  }
+
+  async read(name: string, offset: number, length: number): Promise<Uint8Array> {
+    if (name !== this.main || offset !== 0) return this.inner.read(name, offset, length);
+    if (this.head && length <= this.head.length) return this.head.slice(0, length);
+    if (this.head) {
+      const out = new Uint8Array(length);
+      out.set(this.head);
+      out.set(await this.inner.read(name, this.head.length, length - this.head.length), this.head.length);
+      return out;
+    }
+    const bytes = await this.inner.read(name, 0, length);
+    if (length <= MAX_HEAD_BYTES) this.head = bytes.slice();
+    return bytes;
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { Conv1Error } from './errors.ts';
 import { analyseLayer, glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
@@ -81,7 +82,8 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   const filterCount = kernel.shape[3];
   const responseFilters = options.responses === 'all' ? [...Array(filterCount).keys()] : options.responses;
   for (const f of responseFilters)
-    if (!Number.isInteger(f) || f < 0 || f >= filterCount) throw new RangeError(`responses: filter ${f} does not exist; the layer has filters 0–${filterCount - 1}`);
+    if (!Number.isInteger(f) || f < 0 || f >= filterCount)
+      throw new Conv1Error('responses', `names filter ${f}, but ${kernel.layer} has filters 0–${filterCount - 1}`, 'Fix the `responses` option of conv1() in astro.config.mjs, or leave it at "all".');
 
   const comparisonSpecs = options.compare ?? [];
   const comparisonKernels = await Promise.all(comparisonSpecs.map((spec) => comparisonKernel(spec, kernel, options)));

@@ -97,3 +97,11 @@ export async function writeSafetensors(url: URL, tensors: readonly SafetensorsTe
   await writeFile(url, file.bytes);
   return file;
 }
+
+/** `rest` behind an 8-byte little-endian header length of `length`, whatever `rest` really holds. */
+export function withHeaderLength(length: bigint, rest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + rest.length);
+  new DataView(out.buffer).setBigUint64(0, length, true);
+  out.set(rest, 8);
+  return out;
+}

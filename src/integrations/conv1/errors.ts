@@ -17,6 +17,5 @@ export function toAstroError(error: unknown): Error {
     astroError.stack = error.stack ?? '';
     return astroError;
   }
-  if (error instanceof RangeError) return new AstroError(`astro-conv1: ${error.message}`, 'Check the options of conv1() in astro.config.mjs.');
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -92,6 +92,9 @@ function layersFromInputs(layers: KerasLayer[], inputs: string[], label: string,
       else consumers.set(source, [layer.name]);
     }
   const order: string[] = [];
+  for (const input of inputs)
+    if (!byName.has(input))
+      throw new Conv1Error(label, `names "${input}" as a model input, but it is not a layer of the model`, 'The model topology is inconsistent; export the model again.');
   const visited = new Set<string>();
   const queue = [...inputs];
   while (queue.length > 0) {
@@ -168,8 +171,10 @@ function inboundLayerNames(layer: KerasLayer, label: string, hint: string): stri
   const nodes = layer.inbound_nodes ?? [];
   if (!Array.isArray(nodes)) throw unknownInbound(layer, label, hint);
   const names: string[] = [];
-  const visitKerasTensor = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visitKerasTensor);
+  // Keras nests tensors a few levels deep at most; a hostile file could nest them until the stack overflows.
+  const visitKerasTensor = (value: unknown, depth = 0): void => {
+    if (depth > MAX_INBOUND_DEPTH) throw unknownInbound(layer, label, hint);
+    if (Array.isArray(value)) return value.forEach((item) => visitKerasTensor(item, depth + 1));
     if (!isRecord(value)) return;
     if (value.class_name === '__keras_tensor__' && isRecord(value.config) && Array.isArray(value.config.keras_history)) {
       const source = value.config.keras_history[0];
@@ -190,6 +195,8 @@ function inboundLayerNames(layer: KerasLayer, label: string, hint: string): stri
   }
   return names;
 }
+
+const MAX_INBOUND_DEPTH = 32;
 
 function unknownInbound(layer: KerasLayer, label: string, hint: string): Conv1Error {
   return new Conv1Error(label, `describes the inputs of layer "${layer.name}" in a form this reader does not know`, hint);

@@ -74,6 +74,9 @@ export async function readFloatWeight(files: ModelFiles, { group, weight, offset
   const q = weight.quantization;
   if (q && q.dtype !== 'float16' && (typeof q.min !== 'number' || typeof q.scale !== 'number' || !Number.isFinite(q.min) || !Number.isFinite(q.scale)))
     throw new Conv1Error(files.label, `quantises "${weight.name}" to ${q.dtype} without a numeric min and scale`, 'The manifest is damaged; convert the model again.');
+  // tfjs only quantises float32 weights to float16; anything else is a damaged or foreign manifest.
+  if (q?.dtype === 'float16' && weight.dtype !== 'float32')
+    throw new Conv1Error(files.label, `quantises "${weight.name}" (${weight.dtype}) to float16, which tfjs allows only for float32 weights`, 'The manifest is damaged; convert the model again.');
   const bytes = await readGroupRange(files, group, offset, elements * BYTES_PER_ELEMENT[storedType]!);
   const values = decodeLittleEndian(bytes, storedType);
   if (q && q.dtype !== 'float16') {

@@ -1,10 +1,9 @@
-import { resolve, sep } from 'node:path';
-import type { Metadata } from 'h5wasm/node';
+import { Worker } from 'node:worker_threads';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
 import type { ConvLayer, FormatReader, OpenedModel } from './format.ts';
-import { CONV_CLASSES, kerasLayersFromInputs, type KerasLayer } from './tfjs-layers.ts';
-import { isRecord, kernelShapeAsHwio } from './tfjs-manifest.ts';
+import type { Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request, Hdf5WireError } from './keras-h5-worker.ts';
+import type { KerasLayer } from './tfjs-layers.ts';
 
 /**
  * Keras HDF5 files (.h5), read with h5wasm: the HDF5 C library compiled to WebAssembly, which
@@ -15,386 +14,147 @@ import { isRecord, kernelShapeAsHwio } from './tfjs-manifest.ts';
  * - weights only (`save_weights`, e.g. the official ResNet50 weights): `layer_names` at the root
  *   and the weights at `<layer>/<weight name>`, with no topology at all.
  *
- * Everything the library does to the disk goes through Emscripten's file system object, so while
- * one of our calls runs we watch it (see Hdf5File.run): reads of the model file are counted for
- * the byte account, and any attempt to open another file is refused. That second rule is what
- * stops external links, external storage and virtual datasets from reading arbitrary files even
- * where h5wasm offers no way to see them (it does not expose external storage at all).
+ * h5wasm never runs in this thread. HDF5 can loop forever on a damaged file (inside one
+ * synchronous call, which nothing in the thread can interrupt) or trap and leave its memory in any
+ * state, so each opened model gets a worker thread of its own (keras-h5-worker.ts, which holds
+ * the layouts' code), with a deadline on every request: a hang or a trap costs that thread, never
+ * the build, and the next model starts with a fresh library.
  */
-
-type H5wasm = typeof import('h5wasm/node').default;
-type H5Module = Awaited<H5wasm['ready']>;
-
-/** The part of Emscripten's FS object (NODERAWFS in h5wasm/node) that the guard wraps. */
-interface EmscriptenStream {
-  path?: string;
-}
-interface EmscriptenFs {
-  read(stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number, position?: number): number;
-  open(path: string, flags: number, mode?: number): EmscriptenStream;
-  close(stream: EmscriptenStream): void;
-  isClosed(stream: EmscriptenStream): boolean;
-  ErrnoError: new (errno: number) => Error;
-}
-
-interface Hdf5Library {
-  h5wasm: H5wasm;
-  module: H5Module;
-  fs: EmscriptenFs;
-  /** Folders HDF5 searches for filter and VOL plugins (compiled-in paths of h5wasm's build). */
-  pluginFolders: string[];
-  /** Set once the library has trapped: its memory may be inconsistent, so it is not used again. */
-  fault?: string;
-}
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-/** Emscripten's Linux-compatible open(2) flags and errno. */
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const EACCES = 2;
-const ENOENT = 44;
-const H5T_FLOAT = 1;
-/** The largest kernel we read: 3×3×2048×2048 float32 is 151 MB; anything beyond is no convolution to draw. */
-const MAX_KERNEL_BYTES = 256 * 1024 * 1024;
-/** deflate cannot expand data more than about 1032:1, so a compressed dataset declaring more than that is lying. */
-const MAX_FILTER_RATIO = 1032;
-const REEXPORT_HINT = 'Save the model again with Keras (model.save("model.h5") or model.save("model.keras")).';
-const LINK_HINT =
-  'Links and storage outside the file can make a reader open any file on this machine (CVE-2026-1669), so they are refused; save the model again so that its weights live inside the one file.';
-
-let library: Promise<Hdf5Library> | undefined;
-
-/** h5wasm is loaded on first use: it is megabytes of WebAssembly that other formats never need. */
-function loadLibrary(): Promise<Hdf5Library> {
-  library ??= (async () => {
-    const { default: h5wasm } = await import('h5wasm/node');
-    const module = await h5wasm.ready;
-    // By default HDF5 prints its error stack to stderr and lets the call go on with an invalid
-    // id; the throwing handler turns every HDF5 error into an exception at the failing call.
-    module.activate_throwing_error_handler();
-    return { h5wasm, module, fs: module.FS as unknown as EmscriptenFs, pluginFolders: module.get_plugin_search_paths().map((folder) => resolve(folder)) };
-  })();
-  return library;
-}
-
-/** A dataset, located through hard links only, with its declared type and shape. */
-export interface Hdf5Dataset {
-  path: string;
-  shape: number[];
-  metadata: Metadata;
-  /** True when HDF5 filters (compression, shuffle, checksums) apply to the stored chunks. */
-  filtered: boolean;
-}
 
 /**
- * One HDF5 file opened read-only by h5wasm. Every library call runs inside `run`, which counts
- * the bytes read from this file, refuses to let the library open any other file, and turns any
- * failure (an HDF5 error, a wasm trap, a JS error from h5wasm) into a Conv1Error naming the file.
+ * How long one request to the worker (opening a model with the worker's start, or reading one
+ * kernel of at most 256 MB) may take. Healthy files take well under a second, so this much means
+ * HDF5 is looping on a damaged file. ASTRO_CONV1_HDF5_DEADLINE_MS overrides it (tests lower it to
+ * catch hangs quickly).
  */
-export class Hdf5File {
-  readonly label: string;
-  private readonly lib: Hdf5Library;
-  private readonly path: string;
-  private readonly size: number;
-  private readonly onRead: ((bytes: number) => void) | undefined;
-  private fileId: bigint | undefined;
-  /** Paths already checked to be hard links, and the member names of groups already listed. */
-  private readonly hardLinks = new Set<string>(['']);
-  private readonly members = new Map<string, Set<string>>();
+export const HDF5_DEADLINE_MS = 20_000;
 
-  private constructor(lib: Hdf5Library, path: string, size: number, label: string, onRead: ((bytes: number) => void) | undefined) {
-    this.lib = lib;
-    this.path = resolve(path);
-    this.size = size;
+const WORKER = new URL('./keras-h5-worker.ts', import.meta.url);
+const DAMAGED_HINT = 'Check the file (a complete download, the file you meant), or export it again from Keras (model.save("model.h5") or model.save("model.keras")).';
+
+function deadline(): number {
+  return Number(process.env.ASTRO_CONV1_HDF5_DEADLINE_MS) || HDF5_DEADLINE_MS;
+}
+
+function fromWire(error: Hdf5WireError): Error {
+  if ('conv1' in error) return new Conv1Error(error.conv1.file, error.conv1.reason, error.conv1.hint);
+  // Not a verdict on the file but a bug in the layouts' code: it stays what it was.
+  return Object.assign(new Error(error.message), { name: error.name, stack: error.stack });
+}
+
+/** An HDF5 file opened in a worker thread of its own, with its Keras layout read. */
+export interface Hdf5Model extends Hdf5Contents {
+  readKernel(conv: ConvLayer): Promise<Float32Array>;
+  /** Ends the thread and closes the file; safe to call after any failure. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(result: Hdf5Contents | Float32Array): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+class Hdf5Worker {
+  private readonly label: string;
+  private readonly onRead: ((bytes: number) => void) | undefined;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  /** Set once the thread is ended (or ending): every later request fails with it. */
+  private failure: Error | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(label: string, onRead: ((bytes: number) => void) | undefined) {
     this.label = label;
     this.onRead = onRead;
-  }
-
-  /**
-   * Opens `path` (on local disk, `size` bytes). `onRead` receives the bytes the library reads
-   * from it, call by call; leave it out when the file is a temporary copy that was already
-   * accounted for.
-   */
-  static async open(path: string, size: number, label: string, onRead?: (bytes: number) => void): Promise<Hdf5File> {
-    let lib: Hdf5Library;
-    try {
-      lib = await loadLibrary();
-    } catch (error) {
-      throw new Conv1Error(label, `cannot be read: the HDF5 library (h5wasm) failed to load (${(error as Error).message})`, 'Reinstall the project dependencies (npm install).', { cause: error });
-    }
-    const file = new Hdf5File(lib, path, size, label, onRead);
-    file.fileId = file.run('opening it', () => {
-      const id = new lib.h5wasm.File(file.path, 'r').file_id;
-      if (id < 0n) throw new Error('H5Fopen returned no file');
-      return id;
-    });
-    return file;
-  }
-
-  /** The names of an object's attributes. */
-  attributeNames(objectPath: string): string[] {
-    return this.run(`listing the attributes of "${objectPath || '/'}"`, (id) => {
-      this.requireHard(objectPath);
-      return this.lib.module.get_attribute_names(id, objectPath || '/');
-    });
-  }
-
-  /** An attribute's value as h5wasm decodes it (strings for string types, typed arrays for numbers). */
-  attribute(objectPath: string, name: string): unknown {
-    return this.run(`reading the attribute "${name}" of "${objectPath || '/'}"`, (id) => {
-      this.requireHard(objectPath);
-      return new this.lib.h5wasm.Group(id, objectPath || '/').get_attribute(name, false);
-    });
-  }
-
-  /** True when every component of `objectPath` exists as a hard link; soft and external links are refused. */
-  exists(objectPath: string): boolean {
-    return this.run(`looking up "${objectPath}"`, () => this.resolveHard(objectPath));
-  }
-
-  isGroup(objectPath: string): boolean {
-    return this.run(`looking up "${objectPath}"`, (id) => this.resolveHard(objectPath) && this.lib.module.get_type(id, objectPath || '/') === this.lib.module.H5G_GROUP);
-  }
-
-  /** A dataset's declared type and shape; virtual datasets are refused. */
-  dataset(datasetPath: string): Hdf5Dataset {
-    return this.run(`reading the header of "${datasetPath}"`, (id) => {
-      const module = this.lib.module;
-      if (!this.resolveHard(datasetPath)) throw new Conv1Error(this.label, `has no dataset "${datasetPath}"`, REEXPORT_HINT);
-      if (module.get_type(id, datasetPath) !== module.H5G_DATASET) throw new Conv1Error(this.label, `has "${datasetPath}", but it is not a dataset`, REEXPORT_HINT);
-      const metadata = module.get_dataset_metadata(id, datasetPath);
-      if (metadata.virtual_sources) {
-        const sources = metadata.virtual_sources.map((source) => `dataset "${source.dset_name}" of "${source.file_name}"`).join(', ');
-        throw new Conv1Error(this.label, `makes "${datasetPath}" a virtual dataset whose values come from ${sources}`, LINK_HINT);
-      }
-      if (!metadata.shape) throw new Conv1Error(this.label, `gives "${datasetPath}" no shape (an empty dataspace)`, REEXPORT_HINT);
-      return { path: datasetPath, shape: metadata.shape, metadata, filtered: module.get_dataset_filters(id, datasetPath).length > 0 };
-    });
-  }
-
-  /**
-   * Reads a floating-point dataset whole, as float32. Sizes are checked against the file before
-   * anything is allocated; a dataset whose storage was never written (HDF5 would hand back its
-   * fill value) is refused.
-   */
-  readFloat32(dataset: Hdf5Dataset): Float32Array {
-    const { metadata, path } = dataset;
-    const elements = dataset.shape.reduce((a, b) => a * b, 1);
-    if (metadata.type !== H5T_FLOAT || (metadata.size !== 4 && metadata.size !== 8))
-      throw new Conv1Error(
-        this.label,
-        `stores "${path}" as ${describeType(metadata)}, not as 32- or 64-bit floats`,
-        'Save the model with float32 weights (for mixed precision, the variables are float32 already; cast bfloat16 or float16 models before saving).',
-      );
-    const declared = elements * metadata.size;
-    const limit = Math.min(MAX_KERNEL_BYTES, dataset.filtered ? this.size * MAX_FILTER_RATIO : this.size);
-    if (declared > limit)
-      throw new Conv1Error(
-        this.label,
-        `declares ${declared} bytes for "${path}" [${dataset.shape}]` +
-          (declared > MAX_KERNEL_BYTES ? `, more than the ${MAX_KERNEL_BYTES} bytes a kernel may have` : `, more than a ${this.size}-byte file can hold`),
-        'The file is truncated or damaged; download or save the model again.',
-      );
-    let rawBytes = 0;
-    const values = this.run(
-      `reading "${path}"`,
-      () => new this.lib.h5wasm.Dataset(this.fileId!, path).value,
-      (bytes) => (rawBytes = bytes),
+    // The file is never closed in the thread: ending the thread frees the library's memory, and
+    // Node closes the descriptors the thread opened (trackUnmanagedFds, on by default).
+    this.worker = new Worker(WORKER, { trackUnmanagedFds: true });
+    // A model someone forgets to close must not keep the process alive; a pending request's timer does.
+    this.worker.unref();
+    this.worker.on('message', (reply: Hdf5Reply) => this.settle(reply));
+    this.worker.on('error', (error) =>
+      this.fail(new Conv1Error(this.label, `made the HDF5 reader's thread fail (${error.message})`, `The file is damaged or crafted; ${DAMAGED_HINT}`, { cause: error })),
     );
-    if (!(values instanceof Float32Array || values instanceof Float64Array) || values.length !== elements)
-      throw new Conv1Error(this.label, `yields ${describeValue(values)} for "${path}" instead of ${elements} floats`, 'The file is damaged; download or save the model again.');
-    // Unwritten storage reads as the fill value without touching the disk. A compact dataset also
-    // reads 0 bytes (its values sit in the header), but Keras never writes one and real weights are
-    // not all equal, so only that combination is taken for missing data.
-    if (elements > 0 && rawBytes === 0 && values.every((v) => Object.is(v, values[0])))
-      throw new Conv1Error(this.label, `declares "${path}" [${dataset.shape}] but stores none of its values (HDF5 would return the fill value ${values[0]})`, 'The file is incomplete; save the model again.');
-    return values instanceof Float32Array ? values : Float32Array.from(values);
+    this.worker.on('exit', (code) => this.fail(new Conv1Error(this.label, `made the HDF5 reader's thread stop (exit code ${code})`, `The file is damaged or crafted; ${DAMAGED_HINT}`)));
   }
 
-  close(): void {
-    if (this.fileId === undefined || this.lib.fault) return;
-    const id = this.fileId;
-    this.fileId = undefined;
-    this.run('closing it', () => this.lib.module.close_file(id));
-  }
-
-  /** Refuses to continue unless `objectPath` exists through hard links only. */
-  private requireHard(objectPath: string): void {
-    if (!this.resolveHard(objectPath)) throw new Conv1Error(this.label, `has no object "${objectPath}"`, REEXPORT_HINT);
-  }
-
-  /**
-   * Walks `objectPath` one component at a time, from the root. HDF5 itself follows soft and
-   * external links silently on every lookup (even an existence check opens an external link's
-   * file), so each component is checked to be a hard link before anything looks beyond it.
-   */
-  private resolveHard(objectPath: string): boolean {
-    const module = this.lib.module;
-    const id = this.fileId!;
-    let current = '';
-    for (const part of objectPath.split('/').filter((p) => p !== '')) {
-      if (part === '.') throw new Conv1Error(this.label, `refers to the object "${objectPath}", whose path contains "."`, REEXPORT_HINT);
-      const next = `${current}/${part}`;
-      if (!this.hardLinks.has(next)) {
-        if (current !== '' && module.get_type(id, current) !== module.H5G_GROUP) return false;
-        let names = this.members.get(current);
-        if (!names) {
-          names = new Set(module.get_names(id, current || '/', false));
-          this.members.set(current, names);
-        }
-        if (!names.has(part)) return false;
-        const softTarget = module.get_symbolic_link(id, next);
-        if (softTarget !== null) throw new Conv1Error(this.label, `makes "${next}" a soft link to "${softTarget}"`, LINK_HINT);
-        const external = module.get_external_link(id, next) as { filename?: string; obj_path?: string };
-        if (external.filename !== undefined)
-          throw new Conv1Error(this.label, `makes "${next}" an external link to "${external.obj_path}" in the file "${external.filename}"`, LINK_HINT);
-        this.hardLinks.add(next);
-      }
-      current = next;
-    }
-    return true;
-  }
-
-  /**
-   * Runs library calls with the file system watched. h5wasm is synchronous, so while `body` runs
-   * no other code can touch the FS object: the wrappers see exactly this call's I/O. `action`
-   * says what was being done, for messages; `onRaw` receives the bytes this one call read.
-   */
-  private run<T>(action: string, body: (fileId: bigint) => T, onRaw?: (bytes: number) => void): T {
-    const lib = this.lib;
-    if (lib.fault)
-      throw new Conv1Error(
-        this.label,
-        `cannot be read: the HDF5 library failed on an earlier file in this process (${lib.fault}) and is not used again`,
-        'Restart the process (the dev server or the build); if this file caused the failure, download or save it again.',
+  /** `doing` completes "HDF5 did not finish …" if the deadline passes. */
+  request(query: Hdf5Query, doing: string): Promise<Hdf5Contents | Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    const ms = deadline();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          this.fail(new Conv1Error(this.label, `could not be read: HDF5 did not finish ${doing} within ${ms / 1000} s, so the file is probably damaged`, DAMAGED_HINT)),
+        ms,
       );
-    const fs = lib.fs;
-    const { read, open } = fs;
-    const own = (path: string | undefined) => typeof path === 'string' && resolve(path) === this.path;
-    let bytes = 0;
-    let foreign: string | undefined;
-    const scratch: EmscriptenStream[] = [];
-    fs.read = (stream, buffer, offset, length, position) => {
-      const count = read(stream, buffer, offset, length, position);
-      if (own(stream.path)) bytes += count;
-      return count;
-    };
-    fs.open = (path, flags, mode) => {
-      if (own(path)) return open(path, flags, mode);
-      // A file created exclusively is new and empty, so it cannot leak anything: it is the
-      // tmpfile() h5wasm's error handler prints HDF5's error stack into.
-      if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) {
-        const stream = open(path, flags, mode);
-        scratch.push(stream);
-        return stream;
-      }
-      // HDF5 looks through its plugin folders for a filter or VOL connector it lacks (when a
-      // file will not open, it tries every connector). Plugins are code, never loaded here: the
-      // search finds nothing, and the file's own error is the one reported.
-      const target = resolve(path);
-      if (lib.pluginFolders.some((folder) => target === folder || target.startsWith(`${folder}${sep}`))) throw new fs.ErrnoError(ENOENT);
-      foreign ??= path;
-      throw new fs.ErrnoError(EACCES);
-    };
-    try {
-      const result = body(this.fileId ?? -1n);
-      if (foreign !== undefined) throw foreignFile(this.label, foreign, action);
-      return result;
-    } catch (error) {
-      if (error instanceof Conv1Error) throw error;
-      if (foreign !== undefined) throw foreignFile(this.label, foreign, action, error);
-      throw this.libraryFailure(action, error);
-    } finally {
-      fs.read = read;
-      fs.open = open;
-      // The handler throws before it closes its tmpfile(); without this every HDF5 error would
-      // leak a file descriptor.
-      for (const stream of scratch) if (!fs.isClosed(stream)) fs.close(stream);
-      if (bytes > 0) this.onRead?.(bytes);
-      onRaw?.(bytes);
-    }
-  }
-
-  private libraryFailure(action: string, error: unknown): Conv1Error {
-    const message = error instanceof Error ? error.message : String(error);
-    // A trap (out-of-bounds access, abort, stack exhaustion: RangeError) or an exit() unwinds
-    // through the C code and can leave the library's memory in any state; h5wasm is one instance
-    // per process, so it is retired rather than trusted.
-    if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError || (error as { name?: unknown })?.name === 'ExitStatus') {
-      this.lib.fault = `${this.label}: ${message}`;
-      return new Conv1Error(
-        this.label,
-        `made the HDF5 library fail while ${action} (${message})`,
-        'The file is damaged or crafted; download or save the model again, then restart the process: the HDF5 library is not used again in this one.',
-        { cause: error },
-      );
-    }
-    return new Conv1Error(this.label, `could not be read while ${action}: ${innermostHdf5Error(message)}`, 'The file is damaged, truncated or not a Keras HDF5 file; download or save the model again.', {
-      cause: error,
+      this.pending.set(id, { resolve, reject, timer });
+      this.worker.postMessage({ ...query, id } satisfies Hdf5Request);
     });
   }
-}
 
-function foreignFile(label: string, path: string, action: string, cause?: unknown): Conv1Error {
-  return new Conv1Error(label, `makes the HDF5 library open another file, "${path}", while ${action} (an external link, external storage or a virtual dataset)`, LINK_HINT, { cause });
-}
+  private settle(reply: Hdf5Reply): void {
+    if (reply.bytes > 0) this.onRead?.(reply.bytes);
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    clearTimeout(pending.timer);
+    if ('result' in reply) return pending.resolve(reply.result);
+    const error = fromWire(reply.error);
+    pending.reject(error);
+    // The library trapped: its memory may be inconsistent, so the thread is not asked again.
+    if ('fatal' in reply.error && reply.error.fatal) this.fail(error);
+  }
 
-/** HDF5's error stack lists the API call first and the actual cause last: keep the cause. */
-function innermostHdf5Error(message: string): string {
-  const causes = [...message.matchAll(/#\d+: .* in ([\w]+)\(\): (.+)/g)];
-  const last = causes.at(-1);
-  return last ? `${last[2]!.trim()} (HDF5 ${last[1]})` : (message.split('\n')[0] ?? message);
-}
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(this.failure);
+    }
+    this.pending.clear();
+    void this.stop();
+  }
 
-function describeType(metadata: Metadata): string {
-  const classes = ['integers', 'floats', 'times', 'strings', 'bit fields', 'opaque bytes', 'compounds', 'references', 'enums', 'variable-length data', 'arrays'];
-  const name = classes[metadata.type] ?? `HDF5 type class ${metadata.type}`;
-  return metadata.type === H5T_FLOAT || metadata.type === 0 ? `${metadata.size * 8}-bit ${name}` : name;
-}
+  private stop(): Promise<void> {
+    this.stopped ??= this.worker.terminate().then(() => undefined);
+    return this.stopped;
+  }
 
-function describeValue(value: unknown): string {
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
-  return typeof value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keras layouts
-
-/** A convolution and where its kernel is stored. */
-export interface H5Conv extends ConvLayer {
-  dataset: Hdf5Dataset;
-}
-
-/** Keras writes string lists as arrays of fixed-length byte strings; h5wasm gives strings or an array of them. */
-function stringList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
-  return undefined;
+  close(): Promise<void> {
+    this.fail(new Error(`${this.label} was read after it was closed`));
+    return this.stop();
+  }
 }
 
 /**
- * A list attribute such as layer_names or weight_names. HDF5 caps an attribute at 64 KiB, so
- * Keras splits long lists into name0, name1, … (legacy_h5_format.save_attributes_to_hdf5_group).
+ * Opens the HDF5 file at `path` (on local disk, `size` bytes) in a worker thread of its own and
+ * reads its `layout` there. `onRead` receives the bytes the library reads from the file; leave it
+ * out when the file is a temporary copy that was already accounted for.
  */
-function readNameList(h5: Hdf5File, objectPath: string, name: string): string[] | undefined {
-  const names = new Set(h5.attributeNames(objectPath));
-  const parts = names.has(name) ? [name] : [];
-  if (parts.length === 0) for (let chunk = 0; names.has(`${name}${chunk}`); chunk++) parts.push(`${name}${chunk}`);
-  if (parts.length === 0) return undefined;
-  const list: string[] = [];
-  for (const part of parts) {
-    const values = stringList(h5.attribute(objectPath, part));
-    if (!values) throw new Conv1Error(h5.label, `has a "${part}" attribute on "${objectPath || '/'}" that is not a list of strings`, REEXPORT_HINT);
-    list.push(...values);
+export async function openHdf5Model(path: string, size: number, label: string, layout: Hdf5Layout, onRead?: (bytes: number) => void): Promise<Hdf5Model> {
+  const worker = new Hdf5Worker(label, onRead);
+  let contents: Hdf5Contents;
+  try {
+    contents = (await worker.request({ op: 'open', path, size, label, layout }, 'opening it and reading its list of layers')) as Hdf5Contents;
+  } catch (error) {
+    await worker.close();
+    throw error;
   }
-  return list;
-}
-
-function textAttribute(h5: Hdf5File, name: string): string {
-  const value = h5.attribute('', name);
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  throw new Conv1Error(h5.label, `has a "${name}" attribute that is not text`, REEXPORT_HINT);
+  return {
+    ...contents,
+    readKernel: async (conv) => {
+      const index = contents.convolutions.indexOf(conv);
+      if (index < 0) throw new Error(`bug: the convolution "${conv.name}" is not one of ${label}'s`);
+      return (await worker.request({ op: 'read', index }, `reading the kernel of "${conv.name}"`)) as Float32Array;
+    },
+    close: () => worker.close(),
+  };
 }
 
 export function parseStrides(config: Record<string, unknown>): [number, number] {
@@ -419,72 +179,6 @@ export function nestedModelError(label: string, layers: readonly KerasLayer[]): 
   );
 }
 
-/** The last component of a Keras weight name without its ":0" suffix, e.g. "model/conv1/kernel:0" → "kernel". */
-function weightRole(weightName: string): string {
-  return (weightName.split('/').at(-1) ?? '').replace(/:\d+$/, '');
-}
-
-/** A rank-4 kernel's dataset, described as the convolution it belongs to. */
-export function describeKernel(h5: Hdf5File, datasetPath: string, name: string, layerType: string, strides: [number, number]): H5Conv {
-  const dataset = h5.dataset(datasetPath);
-  if (dataset.shape.length !== 4)
-    throw new Conv1Error(h5.label, `gives the kernel "${datasetPath}" of "${name}" the shape [${dataset.shape}], not a rank-4 convolution kernel`, 'Only 2-D convolutions can be drawn as filters; choose another layer.');
-  const shape = kernelShapeAsHwio(dataset.shape as [number, number, number, number], layerType !== 'Conv2D');
-  return { name, layerType, shape, strides, dataset };
-}
-
-/**
- * Full model: the topology decides the order. Each convolution's kernel is the weight whose
- * name ends in "kernel" (Conv2D) or "depthwise_kernel" (the drawn part of DepthwiseConv2D and
- * SeparableConv2D) in the layer's weight_names.
- */
-function fullModelConvolutions(h5: Hdf5File, modelConfig: unknown): { convolutions: H5Conv[]; layerNames: Set<string> } {
-  const layers = kerasLayersFromInputs(modelConfig, h5.label, REEXPORT_HINT);
-  if (!h5.isGroup('model_weights')) throw new Conv1Error(h5.label, 'has a model_config but no model_weights group', REEXPORT_HINT);
-  const convolutions = layers
-    .filter((layer) => CONV_CLASSES.has(layer.class_name))
-    .map((layer): H5Conv => {
-      const group = `model_weights/${layer.name}`;
-      const weightNames = h5.exists(group) ? readNameList(h5, group, 'weight_names') : undefined;
-      if (!weightNames) throw new Conv1Error(h5.label, `has no weights for the convolution "${layer.name}" (no weight_names on ${group})`, REEXPORT_HINT);
-      const role = layer.class_name === 'Conv2D' ? 'kernel' : 'depthwise_kernel';
-      const kernels = weightNames.filter((name) => weightRole(name) === role);
-      if (kernels.length !== 1)
-        throw new Conv1Error(
-          h5.label,
-          kernels.length === 0
-            ? `has no ${role} among the weights of the convolution "${layer.name}" (${weightNames.join(', ') || 'none'})`
-            : `lists ${kernels.length} ${role} weights for the convolution "${layer.name}"`,
-          REEXPORT_HINT,
-        );
-      return describeKernel(h5, `${group}/${kernels[0]}`, layer.name, layer.class_name, parseStrides(layer.config));
-    });
-  if (convolutions.length === 0) {
-    const nested = nestedModelError(h5.label, layers);
-    if (nested) throw nested;
-  }
-  return { convolutions, layerNames: new Set(layers.map((layer) => layer.name)) };
-}
-
-/**
- * Weights only: there is no topology, so the order is layer_names', which is Keras' own layer
- * order (model.layers) — for the usual single-input networks the first convolution in it is the
- * first one the input meets. A layer counts as a convolution when one of its weights is rank 4;
- * its class and strides are unknown, so the kind is read from the weight's name and strides are
- * taken as 1.
- */
-function weightsOnlyConvolutions(h5: Hdf5File, layerNames: string[]): H5Conv[] {
-  const convolutions: H5Conv[] = [];
-  for (const layer of layerNames) {
-    const weightNames = h5.exists(layer) ? (readNameList(h5, layer, 'weight_names') ?? []) : [];
-    const kernel = weightNames.find((name) => h5.dataset(`${layer}/${name}`).shape.length === 4);
-    if (kernel === undefined) continue;
-    const layerType = weightRole(kernel).includes('depthwise') ? 'DepthwiseConv2D' : 'Conv2D';
-    convolutions.push(describeKernel(h5, `${layer}/${kernel}`, layer, layerType, [1, 1]));
-  }
-  return convolutions;
-}
-
 /** Opens a Keras .h5 file that lies at `path` on disk. */
 export async function openKerasH5(files: ModelFiles): Promise<OpenedModel> {
   const path = files.localPath(files.main);
@@ -495,49 +189,8 @@ export async function openKerasH5(files: ModelFiles): Promise<OpenedModel> {
       'Download the .h5 file first (or use a source that caches it on disk) and point `model` at the local copy.',
     );
   const size = await files.size(files.main);
-  const h5 = await Hdf5File.open(path, size, files.label, (bytes) => files.countBytes(files.main, bytes));
-  try {
-    const rootAttributes = new Set(h5.attributeNames(''));
-    let convolutions: H5Conv[];
-    let layerNames: Set<string>;
-    if (rootAttributes.has('model_config')) {
-      const text = textAttribute(h5, 'model_config');
-      let modelConfig: unknown;
-      try {
-        modelConfig = JSON.parse(text);
-      } catch (error) {
-        throw new Conv1Error(files.label, `has a model_config attribute that is not valid JSON (${(error as Error).message})`, REEXPORT_HINT, { cause: error });
-      }
-      if (!isRecord(modelConfig)) throw new Conv1Error(files.label, 'has a model_config attribute that is not a JSON object', REEXPORT_HINT);
-      ({ convolutions, layerNames } = fullModelConvolutions(h5, modelConfig));
-    } else {
-      const names = readNameList(h5, '', 'layer_names');
-      if (!names) {
-        const keras3 = h5.exists('layers') || h5.exists('_layer_checkpoint_dependencies');
-        throw new Conv1Error(
-          files.label,
-          keras3 ? 'holds Keras 3 weights (a .weights.h5 file) without the model config they need' : 'is an HDF5 file but not a Keras model (no model_config and no layer_names)',
-          keras3 ? 'Save the whole model with model.save("model.keras") and point `model` at that file.' : REEXPORT_HINT,
-        );
-      }
-      convolutions = weightsOnlyConvolutions(h5, names);
-      layerNames = new Set(names);
-    }
-    return {
-      format: 'keras-h5',
-      convolutions,
-      layerNames,
-      readKernel: async (conv) => h5.readFloat32((conv as H5Conv).dataset),
-      close: async () => h5.close(),
-    };
-  } catch (error) {
-    try {
-      h5.close();
-    } catch {
-      // The error that made the open fail is the one worth reporting.
-    }
-    throw error;
-  }
+  const model = await openHdf5Model(path, size, files.label, { kind: 'keras-h5' }, (bytes) => files.countBytes(files.main, bytes));
+  return { format: 'keras-h5', convolutions: model.convolutions, layerNames: new Set(model.layerNames), readKernel: model.readKernel, close: model.close };
 }
 
 export const kerasH5Reader: FormatReader = {

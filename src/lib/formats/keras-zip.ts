@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
 import type { FormatReader, OpenedModel } from './format.ts';
-import { describeKernel, Hdf5File, nestedModelError, parseStrides, type H5Conv } from './keras-h5.ts';
+import { nestedModelError, openHdf5Model, parseStrides, type Hdf5Model } from './keras-h5.ts';
 import { isPytorchArchive, refusePytorch } from './pytorch.ts';
 import { CONV_CLASSES, kerasLayersFromInputs } from './tfjs-layers.ts';
 import { isRecord } from './tfjs-manifest.ts';
@@ -25,15 +25,15 @@ import { extractZipEntry, extractZipEntryToFile, isZipHead, readZipDirectory, ty
  *
  * Every zip is opened here, whatever its extension, and told apart by its members: a PyTorch
  * archive (data.pkl) is refused with export advice. h5wasm needs a file on disk, so
- * model.weights.h5 is extracted to a temporary folder (removed by close()); its bytes are counted
- * once, as they are read from the archive.
+ * model.weights.h5 is extracted to a temporary folder (removed by close()) and read there in an HDF5
+ * worker thread (keras-h5.ts); its bytes are counted once, as they are read from the archive.
  */
 
 const CONFIG = 'config.json';
 const WEIGHTS = 'model.weights.h5';
 const PICKLED_WEIGHTS = 'model.weights.npz';
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
-const RESAVE_HINT = 'Save the model again with Keras 3: model.save("model.keras").';
+export const RESAVE_HINT = 'Save the model again with Keras 3: model.save("model.keras").';
 
 /** Keras' naming.to_snake_case: Conv2D → conv2d, DepthwiseConv2D → depthwise_conv2d. */
 export function toSnakeCase(className: string): string {
@@ -98,41 +98,35 @@ async function openKerasZip(files: ModelFiles): Promise<OpenedModel> {
 
   const folder = await mkdtemp(join(tmpdir(), 'conv1-keras-'));
   const removeFolder = () => rm(folder, { recursive: true, force: true });
-  let h5: Hdf5File | undefined;
+  let weights: Hdf5Model | undefined;
   try {
     const weightsEntry = archive.entries.get(WEIGHTS)!;
     const weightsPath = join(folder, WEIGHTS);
     await extractZipEntryToFile(archive, weightsEntry, weightsPath);
-    const weights = await Hdf5File.open(weightsPath, weightsEntry.size, `${files.label} (${WEIGHTS})`);
-    h5 = weights;
-    const prefix = ['layers', '_layer_checkpoint_dependencies'].find((group) => weights.isGroup(group));
-    if (prefix === undefined) throw new Conv1Error(weights.label, 'has no "layers" group, where Keras 3 keeps the layers\' weights', RESAVE_HINT);
     const convolutions = layers
       .filter((layer) => CONV_CLASSES.has(layer.class_name))
-      .map((layer): H5Conv => describeKernel(weights, `${prefix}/${keys.get(layer.name)}/vars/0`, layer.name, layer.class_name, parseStrides(layer.config)));
-    if (convolutions.length === 0) {
+      .map((layer) => ({ name: layer.name, layerType: layer.class_name, strides: parseStrides(layer.config), key: keys.get(layer.name) }));
+    weights = await openHdf5Model(weightsPath, weightsEntry.size, `${files.label} (${WEIGHTS})`, { kind: 'keras3', convolutions });
+    if (weights.convolutions.length === 0) {
       const nested = nestedModelError(files.label, layers);
       if (nested) throw nested;
     }
+    const opened = weights;
     return {
       format: 'keras',
-      convolutions,
+      convolutions: opened.convolutions,
       layerNames: new Set(layers.map((layer) => layer.name)),
-      readKernel: async (conv) => weights.readFloat32((conv as H5Conv).dataset),
+      readKernel: opened.readKernel,
       close: async () => {
         try {
-          weights.close();
+          await opened.close();
         } finally {
           await removeFolder();
         }
       },
     };
   } catch (error) {
-    try {
-      h5?.close();
-    } catch {
-      // The error that made the open fail is the one worth reporting.
-    }
+    await weights?.close();
     await removeFolder();
     throw error;
   }

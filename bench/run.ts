@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readModel, resolveModel } from '../src/lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../src/lib/presets.ts';
+import { benchBuild } from './build.ts';
 import { benchConvolve } from './convolve.ts';
 import { measurePageWeight } from './page-weight.ts';
 import type { ReadResult } from './read-conv1.ts';
@@ -64,9 +65,12 @@ process.stderr.write('convolving…\n');
 const conv = await benchConvolve(kernel, 5, ROOT);
 notes.push(...conv.skipped);
 
+process.stderr.write('building the site: ours (warm and cold figure cache) and its peer…\n');
+const siteBuild = await benchBuild(ROOT);
+
 process.stderr.write('building the site and weighing its pages…\n');
 await run(process.execPath, [fileURLToPath(new URL('node_modules/astro/bin/astro.mjs', ROOT)), 'build', '--outDir', 'bench/results/site'], { cwd: fileURLToPath(ROOT), env: { ...process.env, BASE: '/' }, maxBuffer: 1 << 26 });
-const pages = await measurePageWeight(new URL('bench/results/site/', ROOT), '/', ['ja/resnet50-conv1/', 'en/resnet50-conv1/']);
+const pages = await measurePageWeight(new URL('bench/results/site/', ROOT), '/', ['ja/resnet50-conv1/', 'en/resnet50-conv1/', 'ja/filter-diagnostics/', 'en/filter-diagnostics/']);
 
 const torch = conv.results.find((r) => r.engine.startsWith('PyTorch'));
 const mine = conv.results[0]!;
@@ -101,6 +105,7 @@ so \`native/conv2d.cc\` (about 200 lines, built by node-gyp at install, optional
 core. An AVX-512 variant of the same loop was 7× slower on this machine's virtual CPU and was dropped.
 Without a compiler the build falls back to tfjs, with the same results to float rounding.
 
+${siteBuild.section}
 ## 4. The article pages (initial load at 1280×800, gzip as a static host serves it)
 
 ${table(

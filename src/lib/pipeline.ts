@@ -4,7 +4,7 @@ import { Conv1Error } from './errors.ts';
 import { analyseLayer, glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
-import { cropToResponse, preprocess, responseImage } from './convolve/response.ts';
+import { cropToResponse, preprocess, responseImage, splitChannels } from './convolve/response.ts';
 import type { ComparisonFigure, Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
 import { channelsImage } from './render/diverging.ts';
@@ -99,7 +99,8 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     comparisons: comparisonSpecs,
   });
   const hit = await options.cache?.get(key);
-  if (hit) return { ...hit, cached: true };
+  // What this read cost is a fact of this build, not of the one that filled the cache.
+  if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: kernel.bytesRead } }, cached: true };
 
   const files = new Map<string, Uint8Array>();
   // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
@@ -198,7 +199,8 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     const pixels = await loadPhoto(photo.file, options.photoWidth);
     const result = await convolveAll(preprocess(pixels, kernel), kernel);
     backend = result.backend;
-    const refs = await Promise.all(responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(result.map, f))));
+    const planes = splitChannels(result.map);
+    const refs = await Promise.all(responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(planes[f]!))));
     photoFigures.push({
       id: photo.id,
       title: photo.title,

@@ -1,8 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
-import { figureCache } from '../../lib/cache.ts';
-import { runPipeline } from '../../lib/pipeline.ts';
-import { resolveModel } from '../../lib/read-kernel.ts';
 import { parseOptions, toAstroError } from './errors.ts';
 import { basePath, figurePaths } from './figure-urls.ts';
 import type { Conv1Options, ResolvedOptions } from './options.ts';
@@ -20,8 +17,8 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
     hooks: {
       'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
         // A local model file restarts the dev server when it changes; npm and http models are immutable here.
-        const model = /^(npm|https?):/.test(options.model) ? undefined : await resolveModel(options.model, { root: config.root });
-        if (model) addWatchFile(model);
+        const model = /^(npm|https?):/.test(options.model) ? undefined : (await import('../../lib/read-kernel.ts')).resolveModel(options.model, { root: config.root });
+        if (model) addWatchFile(await model);
         const getFigures = () => {
           figures ??= computeFigures(options, config, logger).catch((error: unknown) => {
             figures = undefined; // let the next request (e.g. after a fix in dev) try again
@@ -49,6 +46,9 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
   let phaseStarted = started;
   let phase = '';
   let phaseLogger = logger;
+  // Loaded here, not at the top: a config that Astro imports for every command (and every warm
+  // build) then does not load the readers, the analysis and the renderers until figures are needed.
+  const [{ figureCache }, { runPipeline }] = await Promise.all([import('../../lib/cache.ts'), import('../../lib/pipeline.ts')]);
   const cacheRoot = new URL('conv1/', config.cacheDir);
   const cache = figureCache(new URL('figures/', cacheRoot));
   await cache.sweep();

@@ -99,6 +99,17 @@ export function clipLevel(map: FeatureMap, channel = 0): number {
   return max;
 }
 
+/**
+ * One single-channel map per channel. Reading a 64-channel HWC map channel by channel strides over
+ * the whole map 64 times; one pass that scatters into planes is several times faster.
+ */
+export function splitChannels(map: FeatureMap): FeatureMap[] {
+  const { width, height, channels, data } = map;
+  const planes = Array.from({ length: channels }, () => new Float32Array(width * height));
+  for (let p = 0, i = 0; p < width * height; p++) for (let c = 0; c < channels; c++, i++) planes[c]![p] = data[i]!;
+  return planes.map((plane) => ({ width, height, channels: 1, data: plane }));
+}
+
 /** The photo cut to the area the response covers, so the two line up pixel for pixel. */
 export function cropToResponse(photo: RgbImage, kernel: KernelLike): RgbImage {
   const [kh, kw] = kernel.shape;

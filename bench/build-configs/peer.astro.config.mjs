@@ -1,0 +1,48 @@
+// @ts-check
+/**
+ * The peer of bench/build.ts: the same pages, components and articles (same root, src/ and content/),
+ * built by plain Astro with no conv1 integration. The figures are static files in a public folder
+ * (BENCH_PUBLIC_DIR: the repository's public/ plus _astro/conv1/ copied from a normal build, at the
+ * same URLs), and `virtual:conv1` is a static module (BENCH_CONV1_MODULE: the text the integration
+ * served in that build) returned by a ten-line Vite plugin.
+ *
+ * The settings below repeat the repository's astro.config.mjs minus the integration: importing that
+ * file would load the integration's code (sharp, tfjs, the pipeline), a cost the peer must not pay.
+ * bench/build.ts checks that both builds produce byte-identical pages, which catches any drift.
+ */
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'astro/config';
+import mdx from '@astrojs/mdx';
+
+const env = (/** @type {string} */ name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: this config is run by bench/build.ts`);
+  return value;
+};
+const moduleFile = env('BENCH_CONV1_MODULE');
+
+export default defineConfig({
+  base: process.env.BASE ?? '/',
+  trailingSlash: 'always',
+  i18n: {
+    locales: ['ja', 'en'],
+    defaultLocale: 'ja',
+    routing: { prefixDefaultLocale: true, redirectToDefaultLocale: false },
+  },
+  markdown: {
+    shikiConfig: { themes: { light: 'github-light-high-contrast', dark: 'github-dark-high-contrast' } },
+  },
+  integrations: [mdx()],
+  outDir: env('BENCH_OUT_DIR'),
+  cacheDir: env('BENCH_CACHE_DIR'),
+  publicDir: env('BENCH_PUBLIC_DIR'),
+  vite: {
+    plugins: [
+      {
+        name: 'static-conv1',
+        resolveId: (id) => (id === 'virtual:conv1' ? '\0virtual:conv1' : undefined),
+        load: (id) => (id === '\0virtual:conv1' ? readFileSync(moduleFile, 'utf8') : undefined),
+      },
+    ],
+  },
+});

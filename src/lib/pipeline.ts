@@ -14,7 +14,7 @@ import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 5;
+export const FIGURES_VERSION = 6;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -27,6 +27,8 @@ export interface PipelineOptions extends ReadKernelOptions {
   photoWidth: number;
   /** Filters whose responses are computed on every photo; 'all' for every filter. */
   responses: 'all' | number[];
+  /** Filters whose responses are also rendered at full width, for <Conv1Convolution>; the rest at half width. */
+  largeResponses?: number[] | undefined;
   /**
    * First layers to show beside the main one: model specs as for `model`, or the controls
    * control:glorot (the main kernel's shape, glorot-uniform weights) and control:noise:<k> (the main
@@ -85,6 +87,10 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     if (!Number.isInteger(f) || f < 0 || f >= filterCount)
       throw new Conv1Error('responses', `names filter ${f}, but ${kernel.layer} has filters 0–${filterCount - 1}`, 'Fix the `responses` option of conv1() in astro.config.mjs, or leave it at "all".');
 
+  const largeResponses = new Set(options.largeResponses ?? [0]);
+  for (const f of largeResponses)
+    if (!responseFilters.includes(f))
+      throw new Conv1Error('largeResponses', `names filter ${f}, whose responses are not computed`, 'List only filters that `responses` includes.');
   const comparisonSpecs = options.compare ?? [];
   const comparisonKernels = await Promise.all(comparisonSpecs.map((spec) => comparisonKernel(spec, kernel, options)));
 
@@ -94,6 +100,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     filterScale: options.filterScale,
     photoWidth: options.photoWidth,
     responseFilters,
+    largeResponses: [...largeResponses].sort((a, b) => a - b),
     photos: photos.map(({ id, title, credit, license }) => ({ id, title, credit, license })),
     convolutions: convolutions.map((c) => [c.name, c.shape]),
     comparisons: comparisonSpecs,
@@ -118,19 +125,20 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       files.set(file, await encodePng(image));
       return { file, width: image.width, height: image.height };
     });
-  // Photos and response maps are continuous-tone: WebP, with a half-width rendition for phones.
-  const addWebp = (name: string, image: RgbImage): Promise<FigureRef> =>
+  // Photos and response maps are continuous-tone: WebP. Large figures get a half-width rendition for
+  // phones; the explorer's many small responses are made at half width only, which is most of the
+  // encoding a cold build saves.
+  const addWebp = (name: string, image: RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
     encode(async () => {
       const { default: sharp } = await import('sharp');
       const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
       const small = Math.round(image.width / 2);
-      const [full, half] = await Promise.all([
-        raw().webp(WEBP).toBuffer(),
-        raw().resize({ width: small }).webp(WEBP).toBuffer({ resolveWithObject: true }),
-      ]);
-      files.set(`${name}.webp`, full);
-      files.set(`${name}-${small}w.webp`, half.data);
-      return { file: `${name}.webp`, width: image.width, height: image.height, variants: [{ file: `${name}-${small}w.webp`, width: half.info.width, height: half.info.height }] };
+      const half = await raw().resize({ width: small }).webp(WEBP).toBuffer({ resolveWithObject: true });
+      const halfRef = { file: `${name}-${small}w.webp`, width: half.info.width, height: half.info.height };
+      files.set(halfRef.file, half.data);
+      if (size === 'small') return halfRef;
+      files.set(`${name}.webp`, await raw().webp(WEBP).toBuffer());
+      return { file: `${name}.webp`, width: image.width, height: image.height, variants: [halfRef] };
     });
 
   options.onPhase?.('analyse');
@@ -200,13 +208,15 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     const result = await convolveAll(preprocess(pixels, kernel), kernel);
     backend = result.backend;
     const planes = splitChannels(result.map);
-    const refs = await Promise.all(responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(planes[f]!))));
+    const refs = await Promise.all(
+      responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
+    );
     photoFigures.push({
       id: photo.id,
       title: photo.title,
       credit: photo.credit,
       license: photo.license,
-      image: await addWebp(`photo-${photo.id}`, cropToResponse(pixels, kernel)),
+      image: await addWebp(`photo-${photo.id}`, cropToResponse(pixels, kernel), 'large'),
       responses: Object.fromEntries(responseFilters.map((f, i) => [f, refs[i]!])),
     });
   }

@@ -17,7 +17,7 @@ let registry: LocalRegistry;
 /** Writes the site at root/<name>/ with Astro's cacheDir at `cacheDir` (relative to that site). */
 async function site(name: string, cacheDir: string, spec: string): Promise<URL> {
   const at = new URL(`${name}/`, root);
-  await writeSite(at, `{ model: ${JSON.stringify(spec)}, registry: ${JSON.stringify(registry.url)}, photos: [{ src: './photo.png', id: 'photo' }], photoWidth: 48, responses: [0, 1] }`, cacheDir);
+  await writeSite(at, `{ model: ${JSON.stringify(spec)}, registry: ${JSON.stringify(registry.url)}, photos: [{ src: './photo.png', id: 'photo' }], photoWidth: 48, responses: [0, 1], largeResponses: [1] }`, cacheDir);
   await copyFile(new URL('photo.png', root), new URL('photo.png', at));
   return at;
 }

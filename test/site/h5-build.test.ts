@@ -16,7 +16,7 @@ import { writeSite, writeTinyPhoto } from '../helpers/small-site.ts';
 import { conv2dLayer, convWeights, denseLayer, denseWeights, inputLayer, kerasLayer } from '../helpers/tfjs-fixture.ts';
 
 const fixtures = new URL('./', import.meta.url);
-const OPTIONS = `{ model: './model.h5', photos: [{ src: './photo.png', id: 'photo' }], photoWidth: 48, responses: [0, 1] }`;
+const OPTIONS = `{ model: './model.h5', photos: [{ src: './photo.png', id: 'photo' }], photoWidth: 48, responses: [0, 1], largeResponses: [1] }`;
 let root: URL;
 
 /** A site at root/<name>/ whose model.h5 is the small model, its bytes first passed through `damage`. */

@@ -48,6 +48,8 @@ export const optionsSchema = z
     photos: z.array(photo).min(1).prefault([...DEFAULT_PHOTOS]),
     /** Photos are scaled to this width before convolving. */
     photoWidth: z.number().int().min(32).max(4096).default(800),
+    /** Filters whose responses are also rendered at full width, as <Conv1Convolution> shows them. */
+    largeResponses: z.array(z.number().int().min(0)).prefault([0]),
     /** Filters whose responses are computed on every photo. */
     responses: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).default('all'),
     /** First layers shown beside the main one by <Conv1Compare />: other models, and controls. */

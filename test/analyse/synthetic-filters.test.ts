@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyseFilter, analyseLayer, orientationDistance, type FilterReport } from '../../src/lib/analyse/index.ts';
 import type { ChannelOrder, Kernel } from '../../src/lib/index.ts';
+import { testKernel } from '../helpers/test-kernel.ts';
 
 /**
  * Filters with known answers, built here from their definitions. Coordinates are pixels from the
@@ -53,19 +54,7 @@ function kernelOf(filters: readonly Weights[], { size = 7, height = size, cin = 
         filters.forEach((weights, f) => {
           data[((y * size + x) * cin + c) * cout + f] = weights(x - (size - 1) / 2, y - (height - 1) / 2, c);
         });
-  return {
-    data,
-    shape: [height, size, cin, cout],
-    layer: 'synthetic',
-    layerType: 'Conv2D',
-    strides: [1, 1],
-    channelOrder,
-    channelOrderSource: 'test',
-    inputMean: [0, 0, 0],
-    format: 'synthetic',
-    source: 'test',
-    bytesRead: 0,
-  };
+  return testKernel(data, [height, size, cin, cout], { layer: 'synthetic', channelOrder });
 }
 
 const one = (weights: Weights, options?: KernelOptions): FilterReport => analyseFilter(kernelOf([weights], options), 0);

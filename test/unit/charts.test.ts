@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { analyseLayer, FAMILIES, SELECTIVITY_MIN, type Family } from '../../src/lib/analyse/index.ts';
 import type { Kernel } from '../../src/lib/kernel.ts';
 import { familyBars, isOriented, orientationCounts, orientationRose, type RoseFilter } from '../../src/lib/render/charts.ts';
+import { testKernel } from '../helpers/test-kernel.ts';
 
 const LABELS: Record<Family, string> = {
   edge: 'Edge',
@@ -134,19 +135,7 @@ function stripeKernel(orientations: readonly number[]): Kernel {
         for (let c = 0; c < 3; c++) data[((y * size + x) * 3 + c) * cout + f] = value;
       }
   });
-  return {
-    data,
-    shape: [size, size, 3, cout],
-    layer: 'stripes',
-    layerType: 'Conv2D',
-    strides: [1, 1],
-    channelOrder: 'rgb',
-    channelOrderSource: 'test',
-    inputMean: [0, 0, 0],
-    format: 'test',
-    source: 'test',
-    bytesRead: 0,
-  };
+  return testKernel(data, [size, size, 3, cout], { layer: 'stripes' });
 }
 
 describe('orientationRose', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Conv1Error } from './errors.ts';
-import { analyseLayer, glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
+import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
+import { analyseInThread } from './analyse/analyse-in-thread.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
 import { cropToResponse, preprocess, responseImage, splitChannels } from './convolve/response.ts';
@@ -14,7 +15,7 @@ import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 6;
+export const FIGURES_VERSION = 7;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -35,17 +36,24 @@ export interface PipelineOptions extends ReadKernelOptions {
    * kernel plus Gaussian noise of k times its standard deviation).
    */
   compare?: ComparisonSpec[] | undefined;
-  /** Called at the start of each phase, with how long the previous one took. */
-  onPhase?: (phase: string) => void;
+  /**
+   * Called when a phase starts, and again with its duration when it ends. Phases: read, then render
+   * and convolve one after the other, with analyse beside them in a thread of its own.
+   */
+  onPhase?: (phase: Phase, doneInMs?: number) => void;
   /**
    * Looks up figures computed earlier for the same key. The pipeline is pure, so a cache only needs
    * the key; this keeps storage out of the pipeline.
    */
-  cache?: {
-    get(key: string): Promise<Conv1Result | undefined>;
-    put(result: Conv1Result): Promise<void>;
-  };
+  cache?:
+    | {
+        get(key: string): Promise<Conv1Result | undefined>;
+        put(result: Conv1Result): Promise<void>;
+      }
+    | undefined;
 }
+
+export type Phase = 'read' | 'analyse' | 'render' | 'convolve';
 
 export interface ComparisonSpec {
   id: string;
@@ -76,6 +84,14 @@ async function comparisonKernel(spec: ComparisonSpec, main: Kernel, options: Pip
 
 /** Reads conv1, then renders every figure the site can show; reuses cached figures when inputs match. */
 export async function runPipeline(options: PipelineOptions): Promise<Conv1Result & { cached: boolean }> {
+  const phase = async <T>(name: Phase, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    options.onPhase?.(name);
+    const result = await work();
+    options.onPhase?.(name, performance.now() - started);
+    return result;
+  };
+  const read = performance.now();
   options.onPhase?.('read');
   const { kernel, convolutions } = await readModel(options.model, options);
   const root = options.root ?? new URL(`file://${process.cwd()}/`);
@@ -106,12 +122,14 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     comparisons: comparisonSpecs,
   });
   const hit = await options.cache?.get(key);
+  options.onPhase?.('read', performance.now() - read);
   // What this read cost is a fact of this build, not of the one that filled the cache.
   if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: kernel.bytesRead } }, cached: true };
 
   const files = new Map<string, Uint8Array>();
   // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
-  // every core busy while holding only a few images in memory.
+  // every core busy. Each image is drawn only when its encode can start: drawing all of them up
+  // front would hold every image in memory and leave the encoders idle while this thread draws.
   const encoding = new Set<Promise<unknown>>();
   const encode = async <T>(job: () => Promise<T>): Promise<T> => {
     while (encoding.size >= ENCODE_CONCURRENCY) await Promise.race(encoding);
@@ -120,16 +138,18 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     encoding.add(tracked);
     return running;
   };
-  const addPng = (file: string, image: RgbImage): Promise<FigureRef> =>
+  const addPng = (file: string, draw: () => RgbImage): Promise<FigureRef> =>
     encode(async () => {
+      const image = draw();
       files.set(file, await encodePng(image));
       return { file, width: image.width, height: image.height };
     });
   // Photos and response maps are continuous-tone: WebP. Large figures get a half-width rendition for
   // phones; the explorer's many small responses are made at half width only, which is most of the
   // encoding a cold build saves.
-  const addWebp = (name: string, image: RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
+  const addWebp = (name: string, draw: () => RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
     encode(async () => {
+      const image = draw();
       const { default: sharp } = await import('sharp');
       const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
       const small = Math.round(image.width / 2);
@@ -141,85 +161,118 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       return { file: `${name}.webp`, width: image.width, height: image.height, variants: [halfRef] };
     });
 
-  options.onPhase?.('analyse');
-  const { filters: filterReports, ...report } = analyseLayer(kernel);
-  const comparisonReports = comparisonKernels.map((other) => analyseLayer(other));
-  const noiseSweep: NoiseSweepPoint[] = NOISE_SWEEP.map((strength) => {
-    const swept = strength === 0 ? report : analyseLayer(withGaussianNoise(kernel, strength, NOISE_SEED));
-    return { strength, medianNoise: swept.noise?.median ?? null, verdict: swept.verdict.kind, families: swept.families };
-  });
-
-  options.onPhase?.('render');
-  const grids = await Promise.all(
-    GRID_ORDERS.flatMap((order) =>
-      NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
-        const image = renderGrid(kernel, { order, normalize });
-        const layout = gridLayout(kernel, order);
-        return {
-          order,
-          normalize,
-          raw: await addPng(`grid-${order}-${normalize}.png`, image),
-          large: await addPng(`grid-${order}-${normalize}-x${options.gridScale}.png`, enlarge(image, options.gridScale)),
-          scale: options.gridScale,
-          // In filter mode each tile has its own range; report the layer's extremes.
-          range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
-          rows: layout.rows,
-          columns: layout.columns,
-        };
-      }),
-    ),
+  const sweptStrengths = NOISE_SWEEP.filter((strength) => strength > 0);
+  const analysed = phase('analyse', () =>
+    analyseInThread([kernel, ...comparisonKernels, ...sweptStrengths.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]),
   );
+  // Awaited once the figures are drawn; until then its failure must not count as unhandled.
+  analysed.catch(() => undefined);
+
   const displayed = channelsForDisplay(kernel);
   const shownChannels = displayed.map((c) => c.index);
-  const filters = await Promise.all(
-    filterReports.map(async (diagnostics, f): Promise<FilterFigure> => {
-      const images = {} as FilterFigure['images'];
-      for (const normalize of NORMALIZATIONS)
-        images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, enlarge(filterImage(kernel, f, normalize), options.filterScale));
-      const channels = await addPng(`channels-${pad(f)}.png`, enlarge(channelsImage(kernel, f, shownChannels), options.filterScale));
-      return { index: f, ...filterRange(kernel, f), l2: diagnostics.strength.l2, colourShare: diagnostics.colour.colourShare, images, channels, diagnostics };
-    }),
+  // Rendering and convolving share the encoders; running side by side, neither waits for the
+  // other's last encodes.
+  const rendered = phase('render', () =>
+    Promise.all([
+      Promise.all(
+        GRID_ORDERS.flatMap((order) =>
+          NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
+            const image = renderGrid(kernel, { order, normalize });
+            const layout = gridLayout(kernel, order);
+            return {
+              order,
+              normalize,
+              raw: await addPng(`grid-${order}-${normalize}.png`, () => image),
+              large: await addPng(`grid-${order}-${normalize}-x${options.gridScale}.png`, () => enlarge(image, options.gridScale)),
+              scale: options.gridScale,
+              // In filter mode each tile has its own range; report the layer's extremes.
+              range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
+              rows: layout.rows,
+              columns: layout.columns,
+            };
+          }),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: filterCount }, async (_, f) => {
+          const images = {} as FilterFigure['images'];
+          for (const normalize of NORMALIZATIONS)
+            images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, () => enlarge(filterImage(kernel, f, normalize), options.filterScale));
+          const channels = await addPng(`channels-${pad(f)}.png`, () => enlarge(channelsImage(kernel, f, shownChannels), options.filterScale));
+          return { images, channels };
+        }),
+      ),
+      Promise.all(
+        comparisonKernels.map((other, i) => {
+          const grid = renderGrid(other);
+          return addPng(`compare-${comparisonSpecs[i]!.id}.png`, () => enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
+        }),
+      ),
+    ]),
   );
-  const comparisons = await Promise.all(
-    comparisonSpecs.map(async (spec, i): Promise<ComparisonFigure> => {
-      const other = comparisonKernels[i]!;
-      const grid = renderGrid(other);
-      const { filters: _perFilter, ...otherReport } = comparisonReports[i]!;
-      return {
-        id: spec.id,
-        label: spec.label,
-        source: other.source,
-        layer: other.layer,
-        shape: other.shape,
-        strides: other.strides,
-        channelOrder: other.channelOrder,
-        grid: await addPng(`compare-${spec.id}.png`, enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width)))),
-        report: otherReport,
-      };
-    }),
-  );
-  files.set(KERNEL_FILE, kernelBytes(kernel));
+  rendered.catch(() => undefined);
 
-  options.onPhase?.('convolve');
   let backend = 'none';
-  const photoFigures: PhotoFigure[] = [];
-  for (const photo of photos) {
-    const pixels = await loadPhoto(photo.file, options.photoWidth);
-    const result = await convolveAll(preprocess(pixels, kernel), kernel);
-    backend = result.backend;
-    const planes = splitChannels(result.map);
-    const refs = await Promise.all(
-      responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
-    );
-    photoFigures.push({
-      id: photo.id,
-      title: photo.title,
-      credit: photo.credit,
-      license: photo.license,
-      image: await addWebp(`photo-${photo.id}`, cropToResponse(pixels, kernel), 'large'),
-      responses: Object.fromEntries(responseFilters.map((f, i) => [f, refs[i]!])),
-    });
-  }
+  const convolved = phase('convolve', async () => {
+    // A photo's responses are drawn and encoded while the next photo is convolved.
+    const figures: Promise<PhotoFigure>[] = [];
+    for (const photo of photos) {
+      const pixels = await loadPhoto(photo.file, options.photoWidth);
+      const result = await convolveAll(preprocess(pixels, kernel), kernel);
+      backend = result.backend;
+      const planes = splitChannels(result.map);
+      const responses = Promise.all(
+        responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, () => responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
+      );
+      const image = addWebp(`photo-${photo.id}`, () => cropToResponse(pixels, kernel), 'large');
+      const figure = Promise.all([image, responses]).then(([image, refs]) => ({
+        id: photo.id,
+        title: photo.title,
+        credit: photo.credit,
+        license: photo.license,
+        image,
+        responses: Object.fromEntries(responseFilters.map((f, i) => [f, refs[i]!])),
+      }));
+      figure.catch(() => undefined);
+      figures.push(figure);
+    }
+    return Promise.all(figures);
+  });
+  convolved.catch(() => undefined);
+
+  const [[grids, filterImages, comparisonGrids], photoFigures, [mainReport, ...otherReports]] = await Promise.all([rendered, convolved, analysed]);
+  const { filters: filterReports, ...report } = mainReport!;
+  const filters = filterReports.map(
+    (diagnostics, f): FilterFigure => ({
+      index: f,
+      ...filterRange(kernel, f),
+      l2: diagnostics.strength.l2,
+      colourShare: diagnostics.colour.colourShare,
+      ...filterImages[f]!,
+      diagnostics,
+    }),
+  );
+  const comparisons = comparisonSpecs.map((spec, i): ComparisonFigure => {
+    const other = comparisonKernels[i]!;
+    const { filters: _perFilter, ...otherReport } = otherReports[i]!;
+    return {
+      id: spec.id,
+      label: spec.label,
+      source: other.source,
+      layer: other.layer,
+      shape: other.shape,
+      strides: other.strides,
+      channelOrder: other.channelOrder,
+      grid: comparisonGrids[i]!,
+      report: otherReport,
+    };
+  });
+  const sweptReports = otherReports.slice(comparisonSpecs.length);
+  const noiseSweep = NOISE_SWEEP.map((strength): NoiseSweepPoint => {
+    const swept = strength === 0 ? report : sweptReports[sweptStrengths.indexOf(strength)]!;
+    return { strength, medianNoise: swept.noise?.median ?? null, verdict: swept.verdict.kind, families: swept.families };
+  });
+  files.set(KERNEL_FILE, kernelBytes(kernel));
 
   const data: Conv1Data = {
     model: {

@@ -32,7 +32,7 @@ const result = await runPipeline({
   filterScale: 16,
   responses: 'all',
   cache,
-  onPhase: (phase) => console.log(`phase ${phase}`),
+  onPhase: (phase, doneInMs) => doneInMs === undefined && console.log(`phase ${phase}`),
   onDownload: (url) => console.log(`download ${url}`),
   onProgress: ({ received }) => console.log(`progress ${received}`),
 });

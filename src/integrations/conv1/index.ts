@@ -11,6 +11,8 @@ export type { Conv1Options } from './options.ts';
 export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   const options = parseOptions(userOptions);
   let figures: Promise<Conv1Figures> | undefined;
+  /** Whether a page imported virtual:conv1, i.e. whether the build needs the figure files. */
+  let imported = false;
 
   return {
     name: 'astro-conv1',
@@ -21,16 +23,30 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         if (model) addWatchFile(await model);
         const getFigures = () => {
           figures ??= computeFigures(options, config, logger).catch((error: unknown) => {
-            figures = undefined; // let the next request (e.g. after a fix in dev) try again
+            // In dev, the next request (e.g. after a fix) tries again.
+            if (command === 'dev') figures = undefined;
             throw toAstroError(error);
           });
           return figures;
         };
-        updateConfig({ vite: { plugins: [vitePluginConv1(getFigures)] } });
-        if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
+        updateConfig({
+          vite: {
+            plugins: [
+              vitePluginConv1(() => {
+                imported = true;
+                return getFigures();
+              }),
+            ],
+          },
+        });
+        if (command === 'build') {
+          // Start now, in a thread of its own, while Astro syncs content and bundles: by the time
+          // a page imports virtual:conv1, much of the work is done. A failure is reported there.
+          getFigures().catch(() => undefined);
+        } else if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
       },
       'astro:build:done': async ({ dir, logger }) => {
-        if (!figures) return;
+        if (!figures || !imported) return;
         const { result, paths } = await figures;
         const started = performance.now();
         await mkdir(new URL(`${[...paths.values()][0]!.replace(/[^/]+$/, '')}`, dir), { recursive: true });
@@ -43,17 +59,12 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
 
 async function computeFigures(options: ResolvedOptions, config: { root: URL; cacheDir: URL; base: string; build: { assets: string } }, logger: AstroIntegrationLogger): Promise<Conv1Figures> {
   const started = performance.now();
-  let phaseStarted = started;
-  let phase = '';
-  let phaseLogger = logger;
-  // Loaded here, not at the top: a config that Astro imports for every command (and every warm
-  // build) then does not load the readers, the analysis and the renderers until figures are needed.
-  const [{ figureCache }, { runPipeline }] = await Promise.all([import('../../lib/cache.ts'), import('../../lib/pipeline.ts')]);
+  // Loaded here, not at the top: a config that Astro imports for every command does not load the
+  // pipeline's code until figures are needed.
+  const { runPipelineInThread } = await import('../../lib/pipeline-in-thread.ts');
   const cacheRoot = new URL('conv1/', config.cacheDir);
-  const cache = figureCache(new URL('figures/', cacheRoot));
-  await cache.sweep();
   let lastShown = -1;
-  const result = await runPipeline({
+  const result = await runPipelineInThread({
     ...options,
     model: options.model,
     channels: options.channels === 'auto' ? undefined : options.channels,
@@ -61,12 +72,9 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
     root: config.root,
     packageCache: new URL('models/', cacheRoot),
     registry: options.registry ?? process.env.npm_config_registry,
-    cache,
-    onPhase(next) {
-      if (phase) phaseLogger.info(`${phase} done in ${Math.round(performance.now() - phaseStarted)} ms`);
-      phase = next;
-      phaseStarted = performance.now();
-      phaseLogger = logger.fork(`astro-conv1/${next}`);
+    figures: new URL('figures/', cacheRoot),
+    onPhase(phase, doneInMs) {
+      if (doneInMs !== undefined) logger.fork(`astro-conv1/${phase}`).info(`${phase} done in ${Math.round(doneInMs)} ms`);
     },
     onDownload(url) {
       logger.fork('astro-conv1/download').info(`fetching ${url} (first build only; cached afterwards)`);
@@ -79,7 +87,6 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
       logger.fork('astro-conv1/download').info(total ? `${step * 10}% (${mb(received)} of ${mb(total)} MB)` : `${mb(received)} MB`);
     },
   });
-  if (phase && !result.cached) phaseLogger.info(`${phase} done in ${Math.round(performance.now() - phaseStarted)} ms`);
   const { model } = result.data;
   logger.info(
     `${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +

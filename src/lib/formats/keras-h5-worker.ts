@@ -20,6 +20,7 @@ import { resolve, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { Metadata } from 'h5wasm/node';
 import { Conv1Error } from '../errors.ts';
+import { toWire, type WireError } from '../threads.ts';
 import type { ConvLayer } from './format.ts';
 import { nestedModelError, parseStrides } from './keras-h5.ts';
 import { RESAVE_HINT as KERAS3_RESAVE_HINT } from './keras-zip.ts';
@@ -49,7 +50,7 @@ export interface Hdf5Contents {
 }
 
 /** A failure, as it crosses the thread boundary. `fatal`: the library trapped and must not be used again. */
-export type Hdf5WireError = { conv1: { file: string; reason: string; hint: string }; fatal: boolean } | { name: string; message: string; stack: string };
+export type Hdf5WireError = WireError & { fatal: boolean };
 
 /** `bytes`: what the library read from the model file since the previous reply. */
 export type Hdf5Reply = { id: number; bytes: number } & ({ result: Hdf5Contents | Float32Array } | { error: Hdf5WireError });
@@ -520,12 +521,6 @@ async function answer(request: Hdf5Request): Promise<{ result: Hdf5Contents | Fl
   return { result: { convolutions: convolutions.map(({ dataset: _, ...conv }) => conv), layerNames }, transfer: [] };
 }
 
-function toWire(error: unknown): Hdf5WireError {
-  if (error instanceof Conv1Error) return { conv1: { file: error.file, reason: error.reason, hint: error.hint }, fatal: error instanceof Hdf5Trap };
-  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
-  return { name, message, stack: stack ?? '' };
-}
-
 port.on('message', async (request: Hdf5Request) => {
   let reply: Hdf5Reply;
   let transfer: ArrayBuffer[] = [];
@@ -534,7 +529,7 @@ port.on('message', async (request: Hdf5Request) => {
     reply = { id: request.id, bytes: unreported, result: answered.result };
     transfer = answered.transfer;
   } catch (error) {
-    reply = { id: request.id, bytes: unreported, error: toWire(error) };
+    reply = { id: request.id, bytes: unreported, error: { ...toWire(error), fatal: error instanceof Hdf5Trap } };
   }
   unreported = 0;
   port.postMessage(reply, transfer);

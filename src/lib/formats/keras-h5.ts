@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
+import { fromWire } from '../threads.ts';
 import type { ConvLayer, FormatReader, OpenedModel } from './format.ts';
-import type { Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request, Hdf5WireError } from './keras-h5-worker.ts';
+import type { Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request } from './keras-h5-worker.ts';
 import type { KerasLayer } from './tfjs-layers.ts';
 
 /**
@@ -36,12 +37,6 @@ const DAMAGED_HINT = 'Check the file (a complete download, the file you meant), 
 
 function deadline(): number {
   return Number(process.env.ASTRO_CONV1_HDF5_DEADLINE_MS) || HDF5_DEADLINE_MS;
-}
-
-function fromWire(error: Hdf5WireError): Error {
-  if ('conv1' in error) return new Conv1Error(error.conv1.file, error.conv1.reason, error.conv1.hint);
-  // Not a verdict on the file but a bug in the layouts' code: it stays what it was.
-  return Object.assign(new Error(error.message), { name: error.name, stack: error.stack });
 }
 
 /** An HDF5 file opened in a worker thread of its own, with its Keras layout read. */
@@ -108,7 +103,7 @@ class Hdf5Worker {
     const error = fromWire(reply.error);
     pending.reject(error);
     // The library trapped: its memory may be inconsistent, so the thread is not asked again.
-    if ('fatal' in reply.error && reply.error.fatal) this.fail(error);
+    if (reply.error.fatal) this.fail(error);
   }
 
   private fail(error: Error): void {

@@ -1,0 +1,13 @@
+import type { Kernel } from '../kernel.ts';
+import { runInThread } from '../threads.ts';
+import type { LayerReport } from './layer-report.ts';
+
+const WORKER = new URL('./analyse-worker.ts', import.meta.url);
+
+/**
+ * analyseLayer for each kernel, in a thread of its own: the analysis is pure arithmetic on the main
+ * thread's time otherwise, and a build has figures to draw meanwhile.
+ */
+export function analyseInThread(kernels: Kernel[]): Promise<LayerReport[]> {
+  return runInThread<Kernel[], LayerReport[]>(WORKER, kernels);
+}

@@ -21,7 +21,7 @@ export interface PageWeight {
   inlineJs: number;
 }
 
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', css: 'text/css', js: 'text/javascript', png: 'image/png', webp: 'image/webp', svg: 'image/svg+xml' };
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', css: 'text/css', js: 'text/javascript', png: 'image/png', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
 
 export async function measurePageWeight(dist: URL, base: string, pages: string[]): Promise<PageWeight[]> {
   const server = createServer(async (request, response) => {

@@ -15,7 +15,7 @@ import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 7;
+export const FIGURES_VERSION = 9;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -68,8 +68,16 @@ const GRID_ORDERS: readonly GridOrder[] = ['column', 'row'];
 const COMPARISON_WIDTH = 320;
 /** Encodes in flight at once: enough to fill libuv's default pool of four threads. */
 const ENCODE_CONCURRENCY = 4;
-/** Effort 2 encodes twice as fast as the default 4 here, for files about 6% larger. */
-const WEBP = { quality: 80, effort: 2 } as const;
+/**
+ * Photos and response maps are continuous-tone. The explorer's many small maps are WebP at effort 2
+ * (twice as fast as the default 4, files about 6% larger). The few large figures a reader sees first
+ * are AVIF at about the WebP's fidelity (PSNR): 10–20% smaller and 9× slower to encode, which pays
+ * for a handful of figures but not for hundreds (npm run bench measures both, BENCHMARKS.md §3).
+ */
+export const TONE_ENCODING = {
+  small: { format: 'webp', quality: 80, effort: 2 },
+  large: { format: 'avif', quality: 65, effort: 2 },
+} as const;
 /** Seeds of the controls, fixed so that the site and its cache are reproducible. */
 const GLOROT_SEED = 1;
 const NOISE_SEED = 7;
@@ -144,21 +152,21 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       files.set(file, await encodePng(image));
       return { file, width: image.width, height: image.height };
     });
-  // Photos and response maps are continuous-tone: WebP. Large figures get a half-width rendition for
-  // phones; the explorer's many small responses are made at half width only, which is most of the
-  // encoding a cold build saves.
-  const addWebp = (name: string, draw: () => RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
+  // Large figures get a half-width rendition for phones; the explorer's many small responses are
+  // made at half width only, which is most of the encoding a cold build saves.
+  const addToneImage = (name: string, draw: () => RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
     encode(async () => {
       const image = draw();
       const { default: sharp } = await import('sharp');
+      const { format, ...settings } = TONE_ENCODING[size];
       const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
       const small = Math.round(image.width / 2);
-      const half = await raw().resize({ width: small }).webp(WEBP).toBuffer({ resolveWithObject: true });
-      const halfRef = { file: `${name}-${small}w.webp`, width: half.info.width, height: half.info.height };
+      const half = await raw().resize({ width: small }).toFormat(format, settings).toBuffer({ resolveWithObject: true });
+      const halfRef = { file: `${name}-${small}w.${format}`, width: half.info.width, height: half.info.height };
       files.set(halfRef.file, half.data);
       if (size === 'small') return halfRef;
-      files.set(`${name}.webp`, await raw().webp(WEBP).toBuffer());
-      return { file: `${name}.webp`, width: image.width, height: image.height, variants: [halfRef] };
+      files.set(`${name}.${format}`, await raw().toFormat(format, settings).toBuffer());
+      return { file: `${name}.${format}`, width: image.width, height: image.height, variants: [halfRef] };
     });
 
   const sweptStrengths = NOISE_SWEEP.filter((strength) => strength > 0);
@@ -222,9 +230,9 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       backend = result.backend;
       const planes = splitChannels(result.map);
       const responses = Promise.all(
-        responseFilters.map((f) => addWebp(`response-${photo.id}-${pad(f)}`, () => responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
+        responseFilters.map((f) => addToneImage(`response-${photo.id}-${pad(f)}`, () => responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
       );
-      const image = addWebp(`photo-${photo.id}`, () => cropToResponse(pixels, kernel), 'large');
+      const image = addToneImage(`photo-${photo.id}`, () => cropToResponse(pixels, kernel), 'large');
       const figure = Promise.all([image, responses]).then(([image, refs]) => ({
         id: photo.id,
         title: photo.title,

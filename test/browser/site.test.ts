@@ -165,7 +165,7 @@ describe('the filter explorer', () => {
     expect(await panel.isVisible()).toBe(true);
     expect(await page.locator('.panel:visible').count()).toBe(1);
     const images = await visibleImages(page, '#filter-12');
-    expect(images.map((i) => new URL(i.src).pathname.split('/').pop()!.replace(/\.[\w-]+\.(png|webp)$/, ''))).toEqual([
+    expect(images.map((i) => new URL(i.src).pathname.split('/').pop()!.replace(/\.[\w-]+\.(png|webp|avif)$/, ''))).toEqual([
       'filter-12-filter',
       'channels-12',
       ...['nagasaki-boats', 'airplane-from-above', 'french-alpine-landscape'].map((p) => expect.stringMatching(new RegExp(`^response-${p}-12(-\\d+w)?$`))),

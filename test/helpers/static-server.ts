@@ -8,6 +8,7 @@ const TYPES: Record<string, string> = {
   js: 'text/javascript',
   png: 'image/png',
   webp: 'image/webp',
+  avif: 'image/avif',
   svg: 'image/svg+xml',
   json: 'application/json',
 };

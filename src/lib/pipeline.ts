@@ -5,7 +5,7 @@ import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/i
 import { analyseInThread } from './analyse/analyse-in-thread.ts';
 import { convolveAll } from './convolve/convolve-all.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
-import { cropToResponse, preprocess, responseImage, splitChannels } from './convolve/response.ts';
+import { cropToResponse, halveImage, halveMap, preprocess, responseImage, splitChannels } from './convolve/response.ts';
 import type { ComparisonFigure, Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
 import { channelsImage } from './render/diverging.ts';
@@ -15,7 +15,7 @@ import { enlarge, encodePng, type RgbImage } from './render/image.ts';
 import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 9;
+export const FIGURES_VERSION = 11;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -71,12 +71,13 @@ const ENCODE_CONCURRENCY = 4;
 /**
  * Photos and response maps are continuous-tone. The explorer's many small maps are WebP at effort 2
  * (twice as fast as the default 4, files about 6% larger). The few large figures a reader sees first
- * are AVIF at about the WebP's fidelity (PSNR): 10–20% smaller and 9× slower to encode, which pays
- * for a handful of figures but not for hundreds (npm run bench measures both, BENCHMARKS.md §3).
+ * are AVIF at about the WebP's fidelity (PSNR): 10–20% smaller and about 8× slower to encode, which
+ * pays for a handful of figures but not for hundreds (npm run bench measures both, BENCHMARKS.md §3).
+ * Effort 1 makes files as small as effort 2 here in two thirds of the time.
  */
 export const TONE_ENCODING = {
   small: { format: 'webp', quality: 80, effort: 2 },
-  large: { format: 'avif', quality: 65, effort: 2 },
+  large: { format: 'avif', quality: 65, effort: 1 },
 } as const;
 /** Seeds of the controls, fixed so that the site and its cache are reproducible. */
 const GLOROT_SEED = 1;
@@ -152,21 +153,21 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       files.set(file, await encodePng(image));
       return { file, width: image.width, height: image.height };
     });
-  // Large figures get a half-width rendition for phones; the explorer's many small responses are
-  // made at half width only, which is most of the encoding a cold build saves.
-  const addToneImage = (name: string, draw: () => RgbImage, size: 'large' | 'small'): Promise<FigureRef> =>
+  const encodeTone = async (file: string, image: RgbImage, size: keyof typeof TONE_ENCODING): Promise<FigureRef> => {
+    const { default: sharp } = await import('sharp');
+    const { format, ...settings } = TONE_ENCODING[size];
+    const bytes = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).toFormat(format, settings).toBuffer();
+    files.set(`${file}.${format}`, bytes);
+    return { file: `${file}.${format}`, width: image.width, height: image.height };
+  };
+  // A large figure comes at full width with a half-width rendition for phones; the explorer's many
+  // small responses come at half width only, which is most of the encoding a cold build saves.
+  const addToneImage = (name: string, drawHalf: () => RgbImage, drawFull?: () => RgbImage): Promise<FigureRef> =>
     encode(async () => {
-      const image = draw();
-      const { default: sharp } = await import('sharp');
-      const { format, ...settings } = TONE_ENCODING[size];
-      const raw = () => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-      const small = Math.round(image.width / 2);
-      const half = await raw().resize({ width: small }).toFormat(format, settings).toBuffer({ resolveWithObject: true });
-      const halfRef = { file: `${name}-${small}w.${format}`, width: half.info.width, height: half.info.height };
-      files.set(halfRef.file, half.data);
-      if (size === 'small') return halfRef;
-      files.set(`${name}.${format}`, await raw().toFormat(format, settings).toBuffer());
-      return { file: `${name}.${format}`, width: image.width, height: image.height, variants: [halfRef] };
+      const halfImage = drawHalf();
+      const half = await encodeTone(`${name}-${halfImage.width}w`, halfImage, drawFull ? 'large' : 'small');
+      if (!drawFull) return half;
+      return { ...(await encodeTone(name, drawFull(), 'large')), variants: [half] };
     });
 
   const sweptStrengths = NOISE_SWEEP.filter((strength) => strength > 0);
@@ -230,9 +231,12 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       backend = result.backend;
       const planes = splitChannels(result.map);
       const responses = Promise.all(
-        responseFilters.map((f) => addToneImage(`response-${photo.id}-${pad(f)}`, () => responseImage(planes[f]!), largeResponses.has(f) ? 'large' : 'small')),
+        responseFilters.map((f) =>
+          addToneImage(`response-${photo.id}-${pad(f)}`, () => responseImage(halveMap(planes[f]!)), largeResponses.has(f) ? () => responseImage(planes[f]!) : undefined),
+        ),
       );
-      const image = addToneImage(`photo-${photo.id}`, () => cropToResponse(pixels, kernel), 'large');
+      const cropped = cropToResponse(pixels, kernel);
+      const image = addToneImage(`photo-${photo.id}`, () => halveImage(cropped), () => cropped);
       const figure = Promise.all([image, responses]).then(([image, refs]) => ({
         id: photo.id,
         title: photo.title,

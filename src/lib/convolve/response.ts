@@ -121,6 +121,36 @@ export function splitChannels(map: FeatureMap): FeatureMap[] {
   return planes.map((plane) => ({ width, height, channels: 1, data: plane }));
 }
 
+/**
+ * Half-size renditions by averaging 2×2 blocks (a last odd row or column is dropped): each pixel
+ * keeps the mean of the area it stands for. A response map is halved before it is drawn, which
+ * also makes drawing it four times cheaper.
+ */
+export function halveMap(map: FeatureMap): FeatureMap {
+  const width = map.width >> 1;
+  const height = map.height >> 1;
+  return { width, height, channels: map.channels, data: averageBlocks(map.data, map.width, map.channels, width, height, new Float32Array(width * height * map.channels)) };
+}
+
+export function halveImage(image: RgbImage): RgbImage {
+  const width = image.width >> 1;
+  const height = image.height >> 1;
+  return { width, height, data: averageBlocks(image.data, image.width, 3, width, height, new Uint8Array(width * height * 3)) };
+}
+
+/** Writes the 2×2 block means of `from` (rows `fromWidth` pixels long) into `out`; integer outputs are rounded. */
+function averageBlocks<T extends Float32Array | Uint8Array>(from: T, fromWidth: number, channels: number, width: number, height: number, out: T): T {
+  const rounding = out instanceof Uint8Array ? 2 : 0;
+  const row = fromWidth * channels;
+  for (let y = 0, o = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0, i = 2 * y * row + 2 * x * channels; c < channels; c++, i++, o++) {
+        const sum = from[i]! + from[i + channels]! + from[i + row]! + from[i + row + channels]!;
+        out[o] = rounding ? (sum + rounding) >> 2 : sum / 4;
+      }
+  return out;
+}
+
 /** The photo cut to the area the response covers, so the two line up pixel for pixel. */
 export function cropToResponse(photo: RgbImage, kernel: KernelLike): RgbImage {
   const [kh, kw] = kernel.shape;

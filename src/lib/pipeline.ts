@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Conv1Error } from './errors.ts';
-import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/index.ts';
-import { analyseInThread } from './analyse/analyse-in-thread.ts';
-import { convolveAll } from './convolve/convolve-all.ts';
+import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/random-init.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
-import { cropToResponse, halveImage, halveMap, preprocess, responseImage, splitChannels } from './convolve/response.ts';
 import type { ComparisonFigure, Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
-import { channelsImage } from './render/diverging.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
-import { gridLayout, renderGrid, type GridOrder } from './render/grid.ts';
-import { enlarge, encodePng, type RgbImage } from './render/image.ts';
-import { displayRange, filterImage, filterRange, NORMALIZATIONS } from './render/normalize.ts';
+import type { GridOrder } from './render/grid.ts';
+import type { RgbImage } from './render/image.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
 export const FIGURES_VERSION = 11;
@@ -135,6 +130,25 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   // What this read cost is a fact of this build, not of the one that filled the cache.
   if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: kernel.bytesRead } }, cached: true };
 
+  // Loaded only now: a warm build, which runs the pipeline only to find its key, never loads the
+  // analysis, the renderers or the convolutions.
+  const [
+    { analyseInThread },
+    { convolveAll },
+    { cropToResponse, halveImage, halveMap, preprocess, responseImage, splitChannels },
+    { channelsImage },
+    { gridLayout, renderGrid },
+    { encodePng, enlarge },
+    { displayRange, filterImage, filterRange, NORMALIZATIONS },
+  ] = await Promise.all([
+    import('./analyse/analyse-in-thread.ts'),
+    import('./convolve/convolve-all.ts'),
+    import('./convolve/response.ts'),
+    import('./render/diverging.ts'),
+    import('./render/grid.ts'),
+    import('./render/image.ts'),
+    import('./render/normalize.ts'),
+  ]);
   const files = new Map<string, Uint8Array>();
   // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
   // every core busy. Each image is drawn only when its encode can start: drawing all of them up

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { readModel, resolveModel } from '../src/lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../src/lib/presets.ts';
 import { benchBuild } from './build.ts';
-import { benchConvolve } from './convolve.ts';
+import { benchConvolve, ROUNDS as CONVOLVE_ROUNDS } from './convolve.ts';
 import { measurePageWeight } from './page-weight.ts';
 import type { ReadResult } from './read-conv1.ts';
 
@@ -100,10 +100,14 @@ Why a native kernel: tfjs' wasm backend runs on one thread under Node (its threa
 SharedArrayBuffer workers it cannot start there) and without FMA, about 12–17 GFLOP/s; its cpu backend
 about 1. ONNX Runtime's npm package ships a native library and reached 37–40 GFLOP/s on this workload
 here, below PyTorch, at 247 MB installed. A first layer is a small, fixed shape (7×7×3 taps, 64 filters),
-so \`native/conv2d.cc\` (about 200 lines, built by node-gyp at install, optional) computes 6 output pixels ×
-16 filters per step in twelve AVX2 registers, one FMA per weight and pixel, rows split over one thread per
-core. An AVX-512 variant of the same loop was 7× slower on this machine's virtual CPU and was dropped.
-Without a compiler the build falls back to tfjs, with the same results to float rounding.
+so \`native/conv2d.cc\` (about 300 lines, built by node-gyp at install, optional) computes 8 output pixels ×
+32 filters per step in sixteen AVX-512 registers (or 6 × 16 in twelve AVX2 registers), one FMA per weight
+and pixel, rows split over one thread per core. Which loop runs is measured once per process on a small
+probe (about 5 ms): the virtual CPUs this project runs on have run AVX-512 at times 40% faster than AVX2
+and at times several times slower. The two loops give the same bits; \`CONV1_NATIVE_LOOP=avx2|avx512|portable\`
+forces one. PyTorch and ours take turns over ${CONVOLVE_ROUNDS} rounds, each reporting the median of all its runs, since
+this machine's speed drifts by a third within minutes. Without a compiler the build falls back to tfjs, with
+the same results to float rounding.
 
 ${siteBuild.section}
 ## 4. The article pages (initial load at 1280×800, gzip as a static host serves it)

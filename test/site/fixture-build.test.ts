@@ -83,7 +83,7 @@ describe('a fixture site built with the integration', () => {
   it('builds and logs what it read', () => {
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/first 5×5×3×64 from \.\/model\/model\.json \(RGB, default; [\d,]+ bytes read\)/);
-    expect(first.stdout).toMatch(/convolved on (native (avx2|portable), \d+ threads|tensorflow \(tfjs-node\)|wasm|cpu) in/);
+    expect(first.stdout).toMatch(/convolved on (native (avx512|avx2|portable), \d+ threads|tensorflow \(tfjs-node\)|wasm|cpu) in/);
   });
 
   it('puts the enlarged grid, a download link to the exact grid, and 64 filter images on the page', () => {

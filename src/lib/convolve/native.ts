@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 /** The optional native convolution (native/conv2d.cc), when it was built for this machine. */
 export interface NativeConv {
   conv2d(input: Float32Array, height: number, width: number, cin: number, kernel: Float32Array, kh: number, kw: number, cout: number, threads: number): Float32Array;
-  kernelName(cout: number): 'avx2' | 'portable';
+  kernelName(cout: number): 'avx512' | 'avx2' | 'portable';
 }
 
 let native: NativeConv | null | undefined;

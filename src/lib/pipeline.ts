@@ -10,7 +10,7 @@ import type { GridOrder } from './render/grid.ts';
 import type { RgbImage } from './render/image.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 11;
+export const FIGURES_VERSION = 12;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -64,15 +64,15 @@ const COMPARISON_WIDTH = 320;
 /** Encodes in flight at once: enough to fill libuv's default pool of four threads. */
 const ENCODE_CONCURRENCY = 4;
 /**
- * Photos and response maps are continuous-tone. The explorer's many small maps are WebP at effort 2
- * (twice as fast as the default 4, files about 6% larger). The few large figures a reader sees first
- * are AVIF at about the WebP's fidelity (PSNR): 10–20% smaller and about 8× slower to encode, which
- * pays for a handful of figures but not for hundreds (npm run bench measures both, BENCHMARKS.md §3).
- * Effort 1 makes files as small as effort 2 here in two thirds of the time.
+ * Photos and response maps are continuous-tone: WebP at effort 2 (twice as fast as the default 4,
+ * files about 6% larger). AVIF was measured against it (npm run bench, BENCHMARKS.md §3): at the
+ * WebP's fidelity it saves only about 10% of the bytes for an encode 8 to 15 times slower, short of
+ * what a slower cold build would need to pay for, so both kinds of figure stay WebP; the bench
+ * checks this choice against its own rule on every run.
  */
 export const TONE_ENCODING = {
   small: { format: 'webp', quality: 80, effort: 2 },
-  large: { format: 'avif', quality: 65, effort: 1 },
+  large: { format: 'webp', quality: 80, effort: 2 },
 } as const;
 /** Seeds of the controls, fixed so that the site and its cache are reproducible. */
 const GLOROT_SEED = 1;

@@ -64,7 +64,7 @@ describe('the figure cache', () => {
     }],
     ['a truncated figure', (entry) => truncate(fileURLToPath(new URL(FIGURE, entry)), 10)],
     ['an empty figure', (entry) => truncate(fileURLToPath(new URL('kernel-hwio.f32', entry)), 0)],
-    ['a deleted figure', (entry) => rm(new URL('response-photo-00.avif', entry))],
+    ['a deleted figure', (entry) => rm(new URL('response-photo-00.webp', entry))],
     ['a figure replaced by a folder', async (entry) => {
       await rm(new URL(FIGURE, entry));
       await mkdir(new URL(FIGURE, entry));

@@ -128,6 +128,7 @@ describe('a fixture site built with the integration', () => {
     const second = await runAstro(['build'], { cwd: root });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/figures from cache/);
+    expect(await listFiles(new URL('.cache/conv1/out/', root))).toEqual([]);
     expect(await listFiles(dist)).toEqual(before);
     for (const [i, name] of before.entries()) expect((await readFile(new URL(name, dist))).equals(contents[i]!), name).toBe(true);
     const entries = await readdir(new URL('.cache/conv1/figures/', root));
@@ -162,6 +163,8 @@ describe('a fixture site built with the integration', () => {
     const run = await runAstro(['build'], { cwd: plain });
     expect(run.code, run.stderr).toBe(0);
     expect((await listFiles(new URL('dist/', plain))).filter((name) => name.includes('conv1'))).toEqual([]);
+    // The figures were staged beside the cache as usual; nothing of them may be left there.
+    expect(await listFiles(new URL('.cache/conv1/out/', plain))).toEqual([]);
   });
 
   it('stops with an error naming the missing model and how to fix it, leaving no partial cache entry', async () => {

@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
 import { parseOptions, toAstroError } from './errors.ts';
 import { basePath, figurePaths } from './figure-urls.ts';
 import type { Conv1Options, ResolvedOptions } from './options.ts';
+import { publishFigures, stageFigures } from './publish-figures.ts';
 import { vitePluginConv1, type Conv1Figures } from './vite-plugin.ts';
 
 export type { Conv1Options } from './options.ts';
@@ -11,6 +12,8 @@ export type { Conv1Options } from './options.ts';
 export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   const options = parseOptions(userOptions);
   let figures: Promise<Conv1Figures> | undefined;
+  /** In a build: the figure files, written to a staging folder as soon as they are known. */
+  let staged: Promise<URL> | undefined;
   /** Whether a page imported virtual:conv1, i.e. whether the build needs the figure files. */
   let imported = false;
 
@@ -42,15 +45,17 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         if (command === 'build') {
           // Start now, in a thread of its own, while Astro syncs content and bundles: by the time
           // a page imports virtual:conv1, much of the work is done. A failure is reported there.
-          getFigures().catch(() => undefined);
+          staged = getFigures().then(({ result, paths }) => stageFigures(result.files, paths, new URL('conv1/out/', config.cacheDir)));
+          staged.catch(() => undefined);
         } else if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
       },
       'astro:build:done': async ({ dir, logger }) => {
-        if (!figures || !imported) return;
-        const { result, paths } = await figures;
+        if (!figures || !staged) return;
+        const folder = await staged;
+        if (!imported) return rm(folder, { recursive: true, force: true });
+        const { paths } = await figures;
         const started = performance.now();
-        await mkdir(new URL(`${[...paths.values()][0]!.replace(/[^/]+$/, '')}`, dir), { recursive: true });
-        await Promise.all([...paths].map(([name, path]) => writeFile(new URL(path, dir), result.files.get(name)!)));
+        await publishFigures(folder, new URL([...paths.values()][0]!.replace(/[^/]+$/, ''), dir));
         logger.info(`wrote ${paths.size} figures in ${Math.round(performance.now() - started)} ms`);
       },
     },

@@ -522,7 +522,7 @@ function explain(kind: 'warm' | 'cold', b: BuildStats, peer: BuildStats, r: Buil
       head +
       (load !== undefined ? `Loading the integration's code ≈ ${msText(load)} (Astro imports astro.config.mjs natively, so Node strips and loads every module the integration imports before the build starts; measured apart: importing src/integrations/conv1/index.ts in a fresh Node that has already loaded astro/config and @astrojs/mdx, median of 5). ` : '') +
       `The pipeline with figures from the cache ${msText(pipeline)} as logged (in a thread of its own from the moment Astro loads the config, so it overlaps Astro's start-up). ` +
-      `Writing the ${b.runs.find((x) => x.figuresWritten)?.figuresWritten ?? ''} figures ${msText(write)} (the peer copies the same files from public/). ` +
+      `Moving the ${b.runs.find((x) => x.figuresWritten)?.figuresWritten ?? ''} figures into the output ${msText(write)} (written to a staging folder while Astro bundles, then renamed into place; the peer copies the same files from public/). ` +
       (rest < 0 ? 'These add up to more than the difference: they overlap with Astro\'s own work.' : `Left: ${msText(rest)} (Vite's work on the larger virtual module, noise).`)
     );
   }
@@ -531,7 +531,7 @@ function explain(kind: 'warm' | 'cold', b: BuildStats, peer: BuildStats, r: Buil
     head +
     `The pipeline, in a thread of its own from the moment Astro loads the config (beside Astro's start-up, content sync and bundling), took ${msText(pipeline)} from its start to its last figure: ` +
     `${phases.map(([p, ms]) => `${p} ${msText(ms)}`).join(', ')} (medians; convolved on ${b.runs.find((x) => x.backend)?.backend ?? '?'}; analyse runs in a further thread beside render and convolve, which run side by side, so the phases overlap); ` +
-    `writing the figures ${msText(write)}. The build's wall time grows by ${s(overhead)}, less than the pipeline's ${s(pipeline)}, because the two overlap; the added CPU is the figure work itself: ` +
+    `moving the staged figures into the output ${msText(write)}. The build's wall time grows by ${s(overhead)}, less than the pipeline's ${s(pipeline)}, because the two overlap; the added CPU is the figure work itself: ` +
     `drawing and encoding the ${b.runs.find((x) => x.figuresWritten)?.figuresWritten ?? ''} figures, the analysis of every layer shown (the model's, the comparisons', the noise sweep's), and the convolutions.`
   );
 }

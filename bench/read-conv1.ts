@@ -13,6 +13,8 @@ export interface ReadResult {
   bytesRead: number;
   peakRssMb: number;
   checksum: number;
+  /** Ours only: JSON.parse of model.json's text alone, median over as many runs, in the same process after the reads. */
+  parseMs?: number;
 }
 
 function median(values: number[]): number {
@@ -65,12 +67,24 @@ if (import.meta.main) {
     last = await read(url);
     if (i > 0) times.push(performance.now() - started); // the first run warms up module loading
   }
+  let parseMs: number | undefined;
+  if (which !== 'naive') {
+    const text = await readFile(url, 'utf8');
+    const parses: number[] = [];
+    for (let i = 0; i < Number(runs); i++) {
+      const started = performance.now();
+      JSON.parse(text);
+      parses.push(performance.now() - started);
+    }
+    parseMs = median(parses);
+  }
   const result: ReadResult = {
     path: which === 'naive' ? 'naive' : 'ours',
     medianMs: median(times),
     bytesRead: last.bytes,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     checksum: last.data.reduce((a, b) => a + b, 0),
+    ...(parseMs === undefined ? {} : { parseMs }),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

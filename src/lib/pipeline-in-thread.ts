@@ -27,11 +27,8 @@ export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'cache'> 
  * runPipeline in a worker thread of its own. The caller's thread stays free (an Astro build goes on
  * bundling meanwhile), so the pipeline can start as soon as the options are known.
  */
-export async function runPipelineInThread(options: ThreadedPipelineOptions): Promise<Conv1Result & { cached: boolean }> {
+export function runPipelineInThread(options: ThreadedPipelineOptions): Promise<Conv1Result & { cached: boolean }> {
   const { figures, onPhase, onDownload, onProgress, model, root, packageCache, ...rest } = options;
-  // sharp must stay loaded for the life of the process: a worker that loaded it alone would unload
-  // its libraries on exit while their threads may still run (glibc).
-  await import('sharp');
   const job: PipelineJob = {
     options: { ...rest, root: root?.href, packageCache: packageCache?.href },
     model: model instanceof URL ? { url: model.href } : { spec: model },

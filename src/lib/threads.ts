@@ -34,6 +34,8 @@ export function runInThread<I, O, E = never>(entry: URL, input: I, onEvent?: (ev
     worker.on('message', (message: Message<O, E>) => {
       if ('event' in message) return onEvent?.(message.event);
       settled = true;
+      // Answered: a thread that stays (see pipeline-worker.ts) must not keep the process alive.
+      worker.unref();
       if ('result' in message) resolve(message.result);
       else reject(fromWire(message.error));
     });

@@ -8,12 +8,9 @@ import type { PipelineEvent, PipelineJob } from './pipeline-in-thread.ts';
 import { runPipeline } from './pipeline.ts';
 import { answerInThread } from './threads.ts';
 
-// The thread stays until the process ends, answer or not: sharp's native libraries, loaded here,
-// must not be unloaded while their threads may still run (glibc), and loading sharp in the
-// caller's thread instead would cost it about 100 ms even when every figure comes from the cache.
-setInterval(() => {}, 2 ** 30);
-
-answerInThread(async ({ options, model, figures }: PipelineJob, emit: (event: PipelineEvent) => void) => {
+answerInThread(async ({ options, model, figures, stayUntilExit }: PipelineJob, emit: (event: PipelineEvent) => void) => {
+  // For a one-shot caller, whose thread has not loaded sharp: see runPipelineInThread.
+  if (stayUntilExit) setInterval(() => {}, 2 ** 30);
   const cache = figures === undefined ? undefined : figureCache(new URL(figures));
   await cache?.sweep();
   return runPipeline({

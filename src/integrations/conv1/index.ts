@@ -83,6 +83,7 @@ async function computeFigures(
     packageCache: new URL('models/', cacheRoot),
     registry: options.registry ?? process.env.npm_config_registry,
     figures: new URL('figures/', cacheRoot),
+    codeCache: new URL('code/', cacheRoot),
     oneShot,
     onPhase(phase, doneInMs) {
       if (doneInMs !== undefined) logger.fork(`astro-conv1/${phase}`).info(`${phase} done in ${Math.round(doneInMs)} ms`);

@@ -14,6 +14,7 @@ import * as nodeModule from 'node:module';
 import { workerData } from 'node:worker_threads';
 
 const { codeCache, entry } = workerData;
+const CODE_CACHE_DAYS = 30;
 
 if (codeCache && typeof nodeModule.registerHooks === 'function' && typeof nodeModule.stripTypeScriptTypes === 'function') {
   const folder = new URL(codeCache);
@@ -63,3 +64,21 @@ if (codeCache && typeof nodeModule.registerHooks === 'function' && typeof nodeMo
 }
 
 await import(entry);
+
+if (codeCache) void sweepCodeCache(new URL(codeCache));
+
+/**
+ * A module's entry changes with its source and with Node, and nothing else removes the old one; an
+ * entry is therefore dropped a month after it was written, whether or not it is still used (then it
+ * is stripped and written anew, once). Other threads may be reading meanwhile: one that misses a
+ * file strips the module itself.
+ */
+async function sweepCodeCache(folder) {
+  const { readdir, rm, stat } = await import('node:fs/promises');
+  const before = Date.now() - CODE_CACHE_DAYS * 24 * 3600 * 1000;
+  for (const name of await readdir(folder).catch(() => [])) {
+    const file = new URL(name, folder);
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.mtimeMs < before) await rm(file, { force: true }).catch(() => undefined);
+  }
+}

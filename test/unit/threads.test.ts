@@ -3,7 +3,7 @@
  * arrive whole. Results and events in order; a Conv1Error with its file, reason and hint; a bug with
  * its name and stack; a thread that dies without answering is an error, never a hang.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conv1Error } from '../../src/lib/errors.ts';
@@ -103,6 +103,23 @@ describe('the code cache of threads', () => {
     const outer = await worker(`const { runInThread } = await import('${THREADS}');\nreturn 2 * (await runInThread(new URL('${inner.entry.href}'), {}) as number);`);
     expect(await runInThread(outer, {}, undefined, { codeCache })).toBe(10);
     expect([...(await cached(codeCache)).values()].some((text) => text.startsWith('export const value         = 5;'))).toBe(true);
+  });
+
+  it('drops entries written more than a month ago, and only those', async () => {
+    const codeCache = new URL('code/', await dirs.make());
+    await mkdir(codeCache);
+    const old = new URL(`${'a'.repeat(64)}.js`, codeCache);
+    const recent = new URL(`${'b'.repeat(64)}.js`, codeCache);
+    for (const file of [old, recent]) await writeFile(file, 'export {};\n');
+    const monthAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    await utimes(old, monthAgo, monthAgo);
+    const { entry } = await typedWorker(3);
+    expect(await runInThread(entry, {}, undefined, { codeCache })).toBe(3);
+    // The sweep runs beside the thread's work, so it may finish after the answer.
+    for (let wait = 0; wait < 50 && (await cached(codeCache)).has(old.pathname.split('/').pop()!); wait++) await new Promise((resolve) => setTimeout(resolve, 40));
+    const names = [...(await cached(codeCache)).keys()];
+    expect(names).not.toContain(old.pathname.split('/').pop());
+    expect(names).toContain(recent.pathname.split('/').pop());
   });
 
   it('still runs, stripping anew, when the cache folder cannot be written', async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Every thread runInThread starts begins here, then loads its worker module (workerData.entry).
  * JavaScript, not TypeScript, because of what it does first: Node strips the types of each .ts module
@@ -46,7 +47,11 @@ if (codeCache && typeof nodeModule.registerHooks === 'function' && typeof nodeMo
     },
   });
 
-  /** Written aside and renamed, so that no thread reads half a file; a folder that cannot be written only costs the speed-up. */
+  /**
+   * Written aside and renamed, so that no thread reads half a file; a folder that cannot be written only costs the speed-up.
+   * @param {URL} file
+   * @param {string} code
+   */
   function keep(file, code) {
     const aside = new URL(`${file.pathname.split('/').pop()}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`, folder);
     try {
@@ -72,6 +77,7 @@ if (codeCache) void sweepCodeCache(new URL(codeCache));
  * entry is therefore dropped a month after it was written, whether or not it is still used (then it
  * is stripped and written anew, once). Other threads may be reading meanwhile: one that misses a
  * file strips the module itself.
+ * @param {URL} folder
  */
 async function sweepCodeCache(folder) {
   const { readdir, rm, stat } = await import('node:fs/promises');

@@ -10,15 +10,21 @@ export interface RunResult {
 /** Runs the project's own astro CLI (on the Node that runs the tests) and collects its output. */
 export function runAstro(args: string[], options: { cwd: URL; env?: Record<string, string> }): Promise<RunResult> {
   const cli = fileURLToPath(new URL('../../node_modules/astro/bin/astro.mjs', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+  return collectOutput(
+    spawn(process.execPath, [cli, ...args], {
       cwd: fileURLToPath(options.cwd),
       env: { ...cleanEnv(), ASTRO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0', ...options.env },
-    });
+    }),
+  );
+}
+
+/** A child's exit code and its whole stdout and stderr, once it has ended. */
+export function collectOutput(child: ChildProcess): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

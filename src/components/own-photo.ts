@@ -3,14 +3,18 @@
  * convolution and grey mapping as the build (src/lib/convolve/response.ts), on the kernel the build
  * published, so the browser's response matches the build's for the same image.
  */
-import { convolveFilter, preprocess, responseImage, type KernelLike } from '../lib/convolve/response.ts';
-import type { RgbImage } from '../lib/render/image.ts';
+import { convolveFilter, preprocess, responseImage, type KernelLike } from '../../compiled/lib/convolve/response.js';
+import type { RgbImage } from '../../compiled/lib/render/image.js';
 
-let kernel: Promise<KernelLike> | undefined;
+/** Kernels by URL: explorers of two models on one page each have their own. */
+const kernels = new Map<string, Promise<KernelLike>>();
 
 function loadKernel(explorer: HTMLElement): Promise<KernelLike> {
-  kernel ??= (async () => {
-    const response = await fetch(explorer.dataset.kernel!);
+  const url = explorer.dataset.kernel!;
+  let kernel = kernels.get(url);
+  if (kernel) return kernel;
+  kernel = (async () => {
+    const response = await fetch(url);
     if (!response.ok) throw new Error(`kernel: HTTP ${response.status}`);
     const bytes = new DataView(await response.arrayBuffer());
     const data = new Float32Array(bytes.byteLength / 4);
@@ -22,6 +26,7 @@ function loadKernel(explorer: HTMLElement): Promise<KernelLike> {
       inputMean: explorer.dataset.mean!.split(',').map(Number) as [number, number, number],
     };
   })();
+  kernels.set(url, kernel);
   return kernel;
 }
 

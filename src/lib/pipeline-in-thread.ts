@@ -1,9 +1,9 @@
 import type { DownloadProgress } from './sources/npm-package.ts';
 import type { Conv1Result } from './figures.ts';
 import type { Phase, PipelineOptions } from './pipeline.ts';
-import { runInThread } from './threads.ts';
+import { runInThread, workerBeside } from './threads.ts';
 
-const WORKER = new URL('./pipeline-worker.ts', import.meta.url);
+const WORKER = workerBeside(import.meta.url, 'pipeline-worker');
 
 type Callbacks = 'cache' | 'onPhase' | 'onDownload' | 'onProgress';
 
@@ -31,8 +31,6 @@ export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'cache'> 
    * every thread ends when done.
    */
   oneShot?: boolean | undefined;
-  /** Folder where the pipeline's threads keep their stripped TypeScript between runs (see thread-entry.mjs). */
-  codeCache?: URL | undefined;
 }
 
 /**
@@ -40,7 +38,7 @@ export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'cache'> 
  * bundling meanwhile), so the pipeline can start as soon as the options are known.
  */
 export async function runPipelineInThread(options: ThreadedPipelineOptions): Promise<Conv1Result & { cached: boolean }> {
-  const { figures, onPhase, onDownload, onProgress, model, root, packageCache, oneShot = false, codeCache, ...rest } = options;
+  const { figures, onPhase, onDownload, onProgress, model, root, packageCache, oneShot = false, ...rest } = options;
   if (!oneShot) await import('sharp');
   const job: PipelineJob = {
     options: { ...rest, root: root?.href, packageCache: packageCache?.href },
@@ -56,6 +54,5 @@ export async function runPipelineInThread(options: ThreadedPipelineOptions): Pro
       else if ('download' in event) onDownload?.(event.download);
       else onProgress?.(event.progress);
     },
-    { codeCache },
   );
 }

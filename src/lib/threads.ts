@@ -1,10 +1,9 @@
 /**
  * One request, one reply, in a worker thread of its own: how the pipeline keeps its heavy work off
  * the thread that called it (an Astro build's, whose bundling then goes on in parallel) and runs its
- * analysis beside its rendering. Worker modules are .ts files Node runs directly (type stripping);
- * every thread starts in thread-entry.mjs, which can keep their stripped code in a cache folder.
+ * analysis beside its rendering.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { Conv1Error } from './errors.ts';
 
 /** A failure as it crosses the thread boundary: a Conv1Error keeps its file, reason and hint. */
@@ -24,28 +23,22 @@ export function fromWire(error: WireError): Error {
 
 type Message<O, E> = { event: E } | { result: O } | { error: WireError };
 
-const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
-
-/** What thread-entry.mjs receives. */
-interface ThreadStart<I> {
-  entry: string;
-  input: I;
-  codeCache: string | undefined;
+/**
+ * The worker module `name` in the folder of `caller` (its import.meta.url), with the caller's own
+ * extension: .ts when the library runs from its sources (tests, this repository), .js once compiled
+ * into the package, where Node does not strip types.
+ */
+export function workerBeside(caller: string, name: string): URL {
+  return new URL(`./${name}${/\.[cm]?[jt]s$/.exec(new URL(caller).pathname)?.[0] ?? '.js'}`, caller);
 }
-
-/** In a thread runInThread started, the code cache it was given, for the threads it starts in turn. */
-const inheritedCodeCache: string | undefined = isMainThread ? undefined : (workerData as ThreadStart<unknown> | null)?.codeCache;
 
 /**
  * Runs the worker module `entry` (which calls `answerInThread`) on `input`. `onEvent` receives what
- * the worker emits while it works, e.g. progress. `codeCache` is a folder where the thread, and the
- * threads it starts, keep their stripped TypeScript (see thread-entry.mjs); by default a thread
- * started from a thread uses its parent's, and one started from the main thread none.
+ * the worker emits while it works, e.g. progress.
  */
-export function runInThread<I, O, E = never>(entry: URL, input: I, onEvent?: (event: E) => void, { codeCache }: { codeCache?: URL | undefined } = {}): Promise<O> {
+export function runInThread<I, O, E = never>(entry: URL, input: I, onEvent?: (event: E) => void): Promise<O> {
   return new Promise<O>((resolve, reject) => {
-    const start: ThreadStart<I> = { entry: entry.href, input, codeCache: codeCache?.href ?? inheritedCodeCache };
-    const worker = new Worker(THREAD_ENTRY, { workerData: start });
+    const worker = new Worker(entry, { workerData: input });
     let settled = false;
     worker.on('message', (message: Message<O, E>) => {
       if ('event' in message) return onEvent?.(message.event);
@@ -71,7 +64,7 @@ export function answerInThread<I, O, E = never>(work: (input: I, emit: (event: E
   if (!port) throw new Error('answerInThread runs in a worker thread started by runInThread');
   const post = (message: Message<O, E>) => port.postMessage(message);
   Promise.resolve()
-    .then(() => work((workerData as ThreadStart<I>).input, (event) => post({ event })))
+    .then(() => work(workerData as I, (event) => post({ event })))
     .then(
       (result) => post({ result }),
       (error: unknown) => post({ error: toWire(error) }),

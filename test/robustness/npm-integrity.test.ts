@@ -43,7 +43,7 @@ describe('the default model', () => {
 
   it('is pinned by a sha512 integrity, and is what conv1() uses by default', () => {
     expect(pinned).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
-    expect(parseOptions({}).model).toBe(DEFAULT_MODEL);
+    expect(parseOptions({}).models[0]!.model).toBe(DEFAULT_MODEL);
   });
 
   it('is refused when the registry reports another integrity for it, before any download', async () => {

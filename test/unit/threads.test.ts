@@ -3,7 +3,7 @@
  * arrive whole. Results and events in order; a Conv1Error with its file, reason and hint; a bug with
  * its name and stack; a thread that dies without answering is an error, never a hang.
  */
-import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conv1Error } from '../../src/lib/errors.ts';
@@ -59,74 +59,6 @@ describe('runInThread', () => {
   it('fails when the thread throws outside the work it was given', async () => {
     const entry = await worker('setTimeout(() => { throw new Error("thrown from a timer"); }, 0);\nreturn new Promise(() => {});');
     await expect(runInThread(entry, {})).rejects.toThrow('thrown from a timer');
-  });
-});
-
-describe('the code cache of threads', () => {
-  /** A worker that answers with `value` from a typed module beside it, and the folder they are in. */
-  async function typedWorker(value: number): Promise<{ entry: URL; module: URL }> {
-    const folder = await dirs.make('conv1-thread-');
-    const module = new URL('value.ts', folder);
-    await writeFile(module, `export const value: number = ${value};\n`);
-    const entry = new URL('worker.ts', folder);
-    await writeFile(entry, `import { answerInThread } from '${THREADS}';\nimport { value } from './value.ts';\nanswerInThread((): number => value);\n`);
-    return { entry, module };
-  }
-  /** The cached files and their texts. */
-  async function cached(folder: URL): Promise<Map<string, string>> {
-    const names = await readdir(folder).catch(() => [] as string[]);
-    return new Map(await Promise.all(names.map(async (name) => [name, await readFile(new URL(name, folder), 'utf8')] as const)));
-  }
-
-  it('keeps the stripped code of every module a thread loads and runs it from there, until the source changes', async () => {
-    const codeCache = new URL('code/', await dirs.make());
-    const { entry, module } = await typedWorker(41);
-    expect(await runInThread(entry, {}, undefined, { codeCache })).toBe(41);
-    const files = await cached(codeCache);
-    // The worker, its typed module and the modules they import (threads.ts, errors.ts), and nothing half-written.
-    expect([...files.keys()].every((name) => /^[0-9a-f]{64}\.js$/.test(name))).toBe(true);
-    const [name, stripped] = [...files].find(([, text]) => text.includes('export const value'))!;
-    // Stripped in place: the type annotation is gone, every column stays where it was.
-    expect(stripped).toBe('export const value         = 41;\n');
-    // The thread runs what the cache holds, not the source: a cache edited by hand shows it.
-    await writeFile(new URL(name, codeCache), 'export const value = 43;\n');
-    expect(await runInThread(entry, {}, undefined, { codeCache })).toBe(43);
-    // A changed source is another entry, never the stale one.
-    await writeFile(module, 'export const value: number = 7;\n');
-    expect(await runInThread(entry, {}, undefined, { codeCache })).toBe(7);
-    expect((await cached(codeCache)).size).toBe(files.size + 1);
-  });
-
-  it('hands the cache on to the threads a thread starts', async () => {
-    const codeCache = new URL('code/', await dirs.make());
-    const inner = await typedWorker(5);
-    const outer = await worker(`const { runInThread } = await import('${THREADS}');\nreturn 2 * (await runInThread(new URL('${inner.entry.href}'), {}) as number);`);
-    expect(await runInThread(outer, {}, undefined, { codeCache })).toBe(10);
-    expect([...(await cached(codeCache)).values()].some((text) => text.startsWith('export const value         = 5;'))).toBe(true);
-  });
-
-  it('drops entries written more than a month ago, and only those', async () => {
-    const codeCache = new URL('code/', await dirs.make());
-    await mkdir(codeCache);
-    const old = new URL(`${'a'.repeat(64)}.js`, codeCache);
-    const recent = new URL(`${'b'.repeat(64)}.js`, codeCache);
-    for (const file of [old, recent]) await writeFile(file, 'export {};\n');
-    const monthAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
-    await utimes(old, monthAgo, monthAgo);
-    const { entry } = await typedWorker(3);
-    expect(await runInThread(entry, {}, undefined, { codeCache })).toBe(3);
-    // The sweep runs beside the thread's work, so it may finish after the answer.
-    for (let wait = 0; wait < 50 && (await cached(codeCache)).has(old.pathname.split('/').pop()!); wait++) await new Promise((resolve) => setTimeout(resolve, 40));
-    const names = [...(await cached(codeCache)).keys()];
-    expect(names).not.toContain(old.pathname.split('/').pop());
-    expect(names).toContain(recent.pathname.split('/').pop());
-  });
-
-  it('still runs, stripping anew, when the cache folder cannot be written', async () => {
-    const blocked = new URL('not-a-folder', await dirs.make());
-    await writeFile(blocked, 'a file where the cache folder should be');
-    const { entry } = await typedWorker(12);
-    expect(await runInThread(entry, {}, undefined, { codeCache: new URL('not-a-folder/code/', blocked) })).toBe(12);
   });
 });
 

@@ -1,10 +1,10 @@
 import { AstroError } from 'astro/errors';
 import { Conv1Error } from '../../lib/errors.ts';
-import { optionsSchema, type ResolvedOptions } from './options.ts';
+import { optionsSchema, resolveOptions, type ResolvedOptions } from './options.ts';
 
 export function parseOptions(options: unknown): ResolvedOptions {
   const parsed = optionsSchema.safeParse(options);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return resolveOptions(parsed.data);
   const problems = parsed.error.issues.map((issue) => `\`${issue.path.join('.') || 'options'}\`: ${issue.message}`).join('; ');
   throw new AstroError(`Invalid astro-conv1 options: ${problems}.`, 'See the options in README.md; every option is optional, conv1() alone draws Keras ResNet50.');
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * so browsers and CDNs can cache it forever and two different figures never share a path.
  */
 export function figurePaths(files: Map<string, Uint8Array>, assetsDir: string): Map<string, string> {
-  const prefix = `${assetsDir.replace(/^\/|\/$/g, '')}/conv1/`;
+  const prefix = figureFolder(assetsDir);
   const paths = new Map<string, string>();
   for (const [name, bytes] of files) {
     const hash = createHash('sha256').update(bytes).digest('base64url').slice(0, 10);
@@ -14,6 +14,11 @@ export function figurePaths(files: Map<string, Uint8Array>, assetsDir: string): 
     paths.set(name, `${prefix}${name.slice(0, dot)}.${hash}${name.slice(dot)}`);
   }
   return paths;
+}
+
+/** The folder, relative to the site root, that holds every model's figures. */
+export function figureFolder(assetsDir: string): string {
+  return `${assetsDir.replace(/^\/|\/$/g, '')}/conv1/`;
 }
 
 /** The site's base path with exactly one trailing slash. */

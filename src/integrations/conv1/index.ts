@@ -1,113 +1,127 @@
 import { rm } from 'node:fs/promises';
-import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
+import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
 import { parseOptions, toAstroError } from './errors.ts';
-import { basePath, figurePaths } from './figure-urls.ts';
-import type { Conv1Options, ResolvedOptions } from './options.ts';
+import { basePath, figureFolder, figurePaths } from './figure-urls.ts';
+import type { Conv1Options, ModelOptions } from './options.ts';
 import { publishFigures, stageFigures } from './publish-figures.ts';
-import { vitePluginConv1, type Conv1Figures } from './vite-plugin.ts';
+import { vitePluginAutoImport } from './vite-plugin-auto-import.ts';
+import { virtualModuleTypes, vitePluginConv1, type ModelFigures } from './vite-plugin.ts';
 
 export type { Conv1Options } from './options.ts';
 
-/** Draws the first convolution layer of a model into the site: figures at build time, data through virtual:conv1. */
+/**
+ * Draws the first convolution layer of one or more models into the site: figures at build time,
+ * data through virtual:conv1, components in MDX without an import line.
+ */
 export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   const options = parseOptions(userOptions);
-  let figures: Promise<Conv1Figures> | undefined;
-  /** In a build: the figure files, written to a staging folder as soon as they are known. */
+  /** Each model's figures, by name, once asked for. */
+  const figures = new Map<string, Promise<ModelFigures>>();
+  /** In a build: every model's figure files, written to a staging folder as soon as they are known. */
   let staged: Promise<URL> | undefined;
   /** Whether a page imported virtual:conv1, i.e. whether the build needs the figure files. */
   let imported = false;
+  /** The output folder of the figures, relative to the site root. */
+  let published = '';
 
   return {
     name: 'astro-conv1',
     hooks: {
       'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
-        // A local model file restarts the dev server when it changes; npm and http models are immutable here.
-        const model = /^(npm|https?):/.test(options.model) ? undefined : (await import('../../lib/read-kernel.ts')).resolveModel(options.model, { root: config.root });
-        if (model) addWatchFile(await model);
-        const getFigures = () => {
-          figures ??= computeFigures(options, config, logger, command === 'build').catch((error: unknown) => {
-            // In dev, the next request (e.g. after a fix) tries again.
-            if (command === 'dev') figures = undefined;
-            throw toAstroError(error);
-          });
-          return figures;
+        await watchLocalModels(options.models, config.root, addWatchFile);
+        published = figureFolder(config.build.assets);
+        const modelFigures = (model: ModelOptions): Promise<ModelFigures> => {
+          let pending = figures.get(model.name);
+          if (!pending) {
+            pending = computeFigures(model, options.registry, config, logger, command === 'build').catch((error: unknown) => {
+              // In dev, the next request (e.g. after a fix) tries again.
+              if (command === 'dev') figures.delete(model.name);
+              throw toAstroError(error);
+            });
+            figures.set(model.name, pending);
+          }
+          return pending;
         };
-        updateConfig({
-          vite: {
-            plugins: [
-              vitePluginConv1(() => {
-                imported = true;
-                return getFigures();
-              }),
-            ],
+        const allFigures = () => Promise.all(options.models.map(modelFigures));
+        const virtualModule = vitePluginConv1({
+          getFigures: () => {
+            imported = true;
+            return allFigures();
           },
+          base: basePath(config.base),
+          lang: options.lang,
         });
+        updateConfig({ vite: { plugins: [virtualModule, ...(options.autoImport ? [vitePluginAutoImport()] : [])] } });
         if (command === 'build') {
-          // Start now, in a thread of its own, while Astro syncs content and bundles: by the time
-          // a page imports virtual:conv1, much of the work is done. A failure is reported there.
-          staged = getFigures().then(({ result, paths }) => stageFigures(result.files, paths, new URL('conv1/out/', config.cacheDir)));
+          // Start now, each model in a thread of its own, while Astro syncs content and bundles: by
+          // the time a page imports virtual:conv1, much of the work is done. A failure is reported there.
+          staged = allFigures().then((all) => stageFigures(all, new URL('conv1/out/', config.cacheDir)));
           staged.catch(() => undefined);
         } else if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
       },
+      'astro:config:done': ({ injectTypes }) => {
+        injectTypes({ filename: 'virtual-conv1.d.ts', content: virtualModuleTypes(options.models.map((model) => model.name)) });
+      },
       'astro:build:done': async ({ dir, logger }) => {
-        if (!figures || !staged) return;
+        if (!staged) return;
         const folder = await staged;
         if (!imported) return rm(folder, { recursive: true, force: true });
-        const { paths } = await figures;
         const started = performance.now();
-        await publishFigures(folder, new URL([...paths.values()][0]!.replace(/[^/]+$/, ''), dir));
-        logger.info(`wrote ${paths.size} figures in ${Math.round(performance.now() - started)} ms`);
+        const count = await publishFigures(folder, new URL(published, dir));
+        logger.info(`wrote ${count} figures in ${Math.round(performance.now() - started)} ms`);
       },
     },
   };
 }
 
+/** A local model file restarts the dev server when it changes; npm and http models are immutable here. */
+async function watchLocalModels(models: ModelOptions[], root: URL, addWatchFile: (path: URL) => void): Promise<void> {
+  const local = models.filter((model) => !/^(npm|https?):/.test(model.model));
+  if (local.length === 0) return;
+  const { resolveModel } = await import('../../lib/read-kernel.ts');
+  for (const model of local) addWatchFile(await resolveModel(model.model, { root }));
+}
+
 async function computeFigures(
-  options: ResolvedOptions,
-  config: { root: URL; cacheDir: URL; base: string; build: { assets: string } },
+  options: ModelOptions,
+  registry: string | undefined,
+  config: Pick<AstroConfig, 'root' | 'cacheDir' | 'build'>,
   logger: AstroIntegrationLogger,
   oneShot: boolean,
-): Promise<Conv1Figures> {
+): Promise<ModelFigures> {
   const started = performance.now();
   // Loaded here, not at the top: a config that Astro imports for every command does not load the
   // pipeline's code until figures are needed.
   const { runPipelineInThread } = await import('../../lib/pipeline-in-thread.ts');
   const cacheRoot = new URL('conv1/', config.cacheDir);
+  const { name, label, order, normalize, ...pipelineOptions } = options;
+  const log = (phase: string) => logger.fork(name === 'default' ? `astro-conv1/${phase}` : `astro-conv1/${name}/${phase}`);
   let lastShown = -1;
   const result = await runPipelineInThread({
-    ...options,
-    model: options.model,
-    channels: options.channels === 'auto' ? undefined : options.channels,
-    compare: options.compare.map((spec) => ({ ...spec, label: spec.label ?? spec.id })),
+    ...pipelineOptions,
     root: config.root,
     packageCache: new URL('models/', cacheRoot),
-    registry: options.registry ?? process.env.npm_config_registry,
+    registry: registry ?? process.env.npm_config_registry,
     figures: new URL('figures/', cacheRoot),
-    codeCache: new URL('code/', cacheRoot),
     oneShot,
     onPhase(phase, doneInMs) {
-      if (doneInMs !== undefined) logger.fork(`astro-conv1/${phase}`).info(`${phase} done in ${Math.round(doneInMs)} ms`);
+      if (doneInMs !== undefined) log(phase).info(`${phase} done in ${Math.round(doneInMs)} ms`);
     },
     onDownload(url) {
-      logger.fork('astro-conv1/download').info(`fetching ${url} (first build only; cached afterwards)`);
+      log('download').info(`fetching ${url} (first build only; cached afterwards)`);
     },
     onProgress({ received, total }) {
       const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10_000_000);
       if (step === lastShown) return;
       lastShown = step;
       const mb = (n: number) => (n / 1e6).toFixed(1);
-      logger.fork('astro-conv1/download').info(total ? `${step * 10}% (${mb(received)} of ${mb(total)} MB)` : `${mb(received)} MB`);
+      log('download').info(total ? `${step * 10}% (${mb(received)} of ${mb(total)} MB)` : `${mb(received)} MB`);
     },
   });
   const { model } = result.data;
   logger.info(
-    `${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
+    `${name === 'default' ? '' : `${name}: `}${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
       `${result.files.size} figures ${result.cached ? 'from cache' : `rendered, convolved on ${result.data.backend}`} in ${Math.round(performance.now() - started)} ms`,
   );
-  return {
-    result,
-    paths: figurePaths(result.files, config.build.assets),
-    base: basePath(config.base),
-    defaults: { order: options.order, normalize: options.normalize },
-  };
+  return { name, label, result, paths: figurePaths(result.files, config.build.assets), defaults: { order, normalize } };
 }

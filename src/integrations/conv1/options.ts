@@ -2,19 +2,20 @@ import { z } from 'astro/zod';
 import { DEFAULT_PHOTOS } from '../../lib/convolve/photo.ts';
 import { DEFAULT_MODEL } from '../../lib/presets.ts';
 
+const identifier = z.string().regex(/^[A-Za-z][\w-]*$/, 'start with a letter; use letters, digits, "-" and "_"');
 
 const photo = z.union([
   z.string().min(1),
   z.strictObject({
     src: z.string().min(1),
-    id: z.string().regex(/^[\w-]+$/, 'use letters, digits, "-" and "_"').optional(),
+    id: identifier.optional(),
     title: z.string().optional(),
     credit: z.string().optional(),
   }),
 ]).transform((spec) => (typeof spec === 'string' ? { src: spec } : spec));
 
 const comparison = z.strictObject({
-  id: z.string().regex(/^[\w-]+$/, 'use letters, digits, "-" and "_"'),
+  id: identifier,
   /** A model spec as for `model`, or control:glorot / control:noise:<k> (see src/lib/pipeline.ts). */
   model: z.string().min(1),
   label: z.string().optional(),
@@ -23,41 +24,144 @@ const comparison = z.strictObject({
 });
 
 /** The controls: the same layer before training, and after its structure drowns in noise. */
-export const DEFAULT_COMPARISONS = [
+export const DEFAULT_COMPARISONS: z.output<typeof comparison>[] = [
   { id: 'glorot', model: 'control:glorot' },
   { id: 'noise-1', model: 'control:noise:1' },
 ];
 
+/** What a model entry says about the model itself; never taken from another entry. */
+const modelFields = {
+  /** A model file (path relative to the project root, or file: URL), an http(s) URL, or npm:<package>@<version>/<path>[#integrity]. */
+  model: z.string().min(1),
+  /** The convolution to draw; by default the first one reached from the model's input. */
+  layer: z.string().min(1).optional(),
+  /** Input channel order of the model; auto uses a preset for well-known models, else rgb. */
+  channels: z.enum(['auto', 'rgb', 'bgr']).optional(),
+  /** First layers shown beside this one by <Conv1Compare />: other models, and controls. */
+  compare: z.array(comparison).optional(),
+  /** How captions name the model; by default its file's or package's name. */
+  label: z.string().min(1).optional(),
+};
+
+/** How a model is drawn and which photos it convolves; an entry of `models` takes what it leaves out from the top level. */
+const displayFields = {
+  /** Default tile order of <Conv1Grid />: column is the reference article's (filter i at column ⌊i/8⌋). */
+  order: z.enum(['column', 'row']).optional(),
+  /** Default normalisation of <Conv1Grid /> and <Conv1Filter />. */
+  normalize: z.enum(['filter', 'global', 'zero']).optional(),
+  /** Integer enlargement of the grid on the page (the exact 1:1 grid is always offered too). */
+  gridScale: z.number().int().min(1).max(32).optional(),
+  /** Integer enlargement of single filters. */
+  filterScale: z.number().int().min(1).max(64).optional(),
+  /** Photos to convolve: npm image data packages or image files relative to the project root. */
+  photos: z.array(photo).min(1).optional(),
+  /** Photos are scaled to this width before convolving. */
+  photoWidth: z.number().int().min(32).max(4096).optional(),
+  /** Filters whose responses are also rendered at full width, as <Conv1Convolution> shows them. */
+  largeResponses: z.array(z.number().int().min(0)).optional(),
+  /** Filters whose responses are computed on every photo. */
+  responses: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).optional(),
+};
+
+const DISPLAY_DEFAULTS = {
+  order: 'column',
+  normalize: 'filter',
+  gridScale: 8,
+  filterScale: 16,
+  photos: [...DEFAULT_PHOTOS].map((src) => ({ src })),
+  photoWidth: 800,
+  largeResponses: [0],
+  responses: 'all',
+} as const satisfies { [K in keyof typeof displayFields]-?: z.output<(typeof displayFields)[K]> };
+
+/** The name components use for the top-level model when they are given no `model`. */
+export const DEFAULT_MODEL_NAME = 'default';
+
+const modelEntry = z.strictObject({ ...modelFields, ...displayFields });
+type ModelEntry = z.output<typeof modelEntry>;
+
 export const optionsSchema = z
   .strictObject({
-    /** A model file (path relative to the project root, or file: URL), an http(s) URL, or npm:<package>@<version>/<path>[#integrity]. */
-    model: z.string().min(1).default(DEFAULT_MODEL),
-    /** The convolution to draw; by default the first one reached from the model's input. */
-    layer: z.string().min(1).optional(),
-    /** Input channel order of the model; auto uses a preset for well-known models, else rgb. */
-    channels: z.enum(['auto', 'rgb', 'bgr']).default('auto'),
-    /** Default tile order of <Conv1Grid />: column is the reference article's (filter i at column ⌊i/8⌋). */
-    order: z.enum(['column', 'row']).default('column'),
-    /** Default normalisation of <Conv1Grid /> and <Conv1Filter />. */
-    normalize: z.enum(['filter', 'global', 'zero']).default('filter'),
-    /** Integer enlargement of the grid on the page (the exact 1:1 grid is always offered too). */
-    gridScale: z.number().int().min(1).max(32).default(8),
-    /** Integer enlargement of single filters. */
-    filterScale: z.number().int().min(1).max(64).default(16),
-    /** Photos to convolve: npm image data packages or image files relative to the project root. */
-    photos: z.array(photo).min(1).prefault([...DEFAULT_PHOTOS]),
-    /** Photos are scaled to this width before convolving. */
-    photoWidth: z.number().int().min(32).max(4096).default(800),
-    /** Filters whose responses are also rendered at full width, as <Conv1Convolution> shows them. */
-    largeResponses: z.array(z.number().int().min(0)).prefault([0]),
-    /** Filters whose responses are computed on every photo. */
-    responses: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).default('all'),
-    /** First layers shown beside the main one by <Conv1Compare />: other models, and controls. */
-    compare: z.array(comparison).prefault(DEFAULT_COMPARISONS),
+    ...modelFields,
+    model: modelFields.model.default(DEFAULT_MODEL),
+    ...displayFields,
+    /** Further models, by name: `<Conv1Grid model="name" />`. */
+    models: z
+      .record(
+        identifier.refine((name) => name !== DEFAULT_MODEL_NAME, `"${DEFAULT_MODEL_NAME}" names the top-level model`),
+        modelEntry,
+      )
+      .default({}),
+    /** Make the components available in every .mdx file without an import line. */
+    autoImport: z.boolean().default(true),
+    /** Language of the components' text where the page does not say (Astro's i18n, Starlight): en or ja. */
+    lang: z.string().min(2).optional(),
     /** npm registry for npm: models; by default npm's own setting. */
     registry: z.url().optional(),
   })
   .prefault({});
 
 export type Conv1Options = z.input<typeof optionsSchema>;
-export type ResolvedOptions = z.output<typeof optionsSchema>;
+type ParsedOptions = z.output<typeof optionsSchema>;
+
+/** One model as the pipeline and the components need it: every option decided. */
+export interface ModelOptions {
+  name: string;
+  model: string;
+  label: string;
+  layer: string | undefined;
+  channels: 'rgb' | 'bgr' | undefined;
+  compare: { id: string; model: string; label: string; layer?: string | undefined; channels?: 'rgb' | 'bgr' | undefined }[];
+  order: 'column' | 'row';
+  normalize: 'filter' | 'global' | 'zero';
+  gridScale: number;
+  filterScale: number;
+  photos: { src: string; id?: string | undefined; title?: string | undefined; credit?: string | undefined }[];
+  photoWidth: number;
+  largeResponses: number[];
+  responses: 'all' | number[];
+}
+
+export interface ResolvedOptions {
+  /** The top-level model first, then the entries of `models` in the order given. */
+  models: ModelOptions[];
+  autoImport: boolean;
+  lang: string | undefined;
+  registry: string | undefined;
+}
+
+export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
+  const { models, autoImport, lang, registry, ...top } = parsed;
+  const display = (entry: ModelEntry): Omit<ModelOptions, 'name' | 'model' | 'label' | 'layer' | 'channels' | 'compare'> => ({
+    order: entry.order ?? top.order ?? DISPLAY_DEFAULTS.order,
+    normalize: entry.normalize ?? top.normalize ?? DISPLAY_DEFAULTS.normalize,
+    gridScale: entry.gridScale ?? top.gridScale ?? DISPLAY_DEFAULTS.gridScale,
+    filterScale: entry.filterScale ?? top.filterScale ?? DISPLAY_DEFAULTS.filterScale,
+    photos: entry.photos ?? top.photos ?? DISPLAY_DEFAULTS.photos,
+    photoWidth: entry.photoWidth ?? top.photoWidth ?? DISPLAY_DEFAULTS.photoWidth,
+    largeResponses: entry.largeResponses ?? top.largeResponses ?? [...DISPLAY_DEFAULTS.largeResponses],
+    responses: entry.responses ?? top.responses ?? DISPLAY_DEFAULTS.responses,
+  });
+  const entry = (name: string, options: ModelEntry): ModelOptions => ({
+    name,
+    model: options.model,
+    label: options.label ?? modelLabel(options.model),
+    layer: options.layer,
+    channels: options.channels === 'auto' ? undefined : options.channels,
+    compare: (options.compare ?? DEFAULT_COMPARISONS).map((spec) => ({ ...spec, label: spec.label ?? spec.id })),
+    ...display(options),
+  });
+  return {
+    models: [entry(DEFAULT_MODEL_NAME, top), ...Object.entries(models).map(([name, options]) => entry(name, options))],
+    autoImport,
+    lang,
+    registry,
+  };
+}
+
+/** A short name for a model spec: the default model's, else the package's or the file's name. */
+function modelLabel(spec: string): string {
+  if (spec === DEFAULT_MODEL) return 'ResNet50 (Keras, ImageNet)';
+  const npm = /^npm:((?:@[^/]+\/)?[^@/]+)@/.exec(spec);
+  return npm ? npm[1]! : decodeURIComponent(spec.split('#')[0]!.replace(/\/+$/, '').split('/').pop()!);
+}

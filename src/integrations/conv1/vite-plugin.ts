@@ -5,22 +5,33 @@ const VIRTUAL_ID = 'virtual:conv1';
 const RESOLVED_ID = `\0${VIRTUAL_ID}`;
 const TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', avif: 'image/avif', f32: 'application/octet-stream' };
 
-export interface Conv1Figures {
+/** One model's figures as the site publishes them. */
+export interface ModelFigures {
+  name: string;
+  /** How captions name the model. */
+  label: string;
   result: Conv1Result;
   /** File name → path relative to the site root. */
   paths: Map<string, string>;
-  /** The site's base path, ending in a slash. */
-  base: string;
   /** Component defaults from the options. */
   defaults: { order: string; normalize: string };
 }
 
+export interface VirtualModuleOptions {
+  /** Every configured model, the top-level one first; computed when a page first imports the module. */
+  getFigures: () => Promise<ModelFigures[]>;
+  /** The site's base path, ending in a slash. */
+  base: string;
+  /** The `lang` option: the components' language where the page does not say. */
+  lang: string | undefined;
+}
+
 /**
- * Serves `virtual:conv1` (the figures' data and URLs) and, in dev, the figure files themselves. The
- * pipeline runs when a page first imports the module, not at start-up, so `astro sync` and pages
- * without figures cost nothing.
+ * Serves `virtual:conv1` (every model's data and figure URLs) and, in dev, the figure files
+ * themselves. The pipelines' results are awaited when a page first imports the module, not at
+ * start-up, so `astro sync` and pages without figures cost nothing.
  */
-export function vitePluginConv1(getFigures: () => Promise<Conv1Figures>): Plugin {
+export function vitePluginConv1({ getFigures, base, lang }: VirtualModuleOptions): Plugin {
   return {
     name: 'astro-conv1',
     resolveId(id) {
@@ -28,32 +39,68 @@ export function vitePluginConv1(getFigures: () => Promise<Conv1Figures>): Plugin
     },
     async load(id) {
       if (id !== RESOLVED_ID) return undefined;
-      const { result, paths, base, defaults } = await getFigures();
-      const urls = Object.fromEntries([...paths].map(([name, path]) => [name, base + path]));
+      const models = (await getFigures()).map(({ name, label, result, paths, defaults }) => {
+        const urls = Object.fromEntries([...paths].map(([file, path]) => [file, base + path]));
+        return `${JSON.stringify(name)}: model(${[name, label, result.data, defaults, urls].map((value) => JSON.stringify(value)).join(', ')})`;
+      });
       return [
-        `export const conv1 = ${JSON.stringify(result.data)};`,
-        `export const defaults = ${JSON.stringify(defaults)};`,
-        `const urls = ${JSON.stringify(urls)};`,
-        'export function figureUrl(ref) { return urls[ref.file]; }',
+        'function model(name, label, data, defaults, urls) {',
+        '  const figureUrl = (ref) => urls[ref.file] ?? fail(`no figure ${ref.file} in model "${name}"`);',
+        '  return { name, label, data, defaults, figureUrl };',
+        '}',
+        'function fail(message) { throw new Error(`astro-conv1: ${message}`); }',
+        `export const models = { ${models.join(',\n')} };`,
+        `export const lang = ${JSON.stringify(lang)};`,
+        'export function getModel(name = "default") {',
+        '  return models[name] ?? fail(`no model named "${name}" (configured: ${Object.keys(models).join(", ")}); add it under \\`models\\` in conv1() in astro.config.mjs`);',
+        '}',
       ].join('\n');
     },
     configureServer(server) {
       server.middlewares.use((request, response, next) => {
         const path = request.url?.split('?')[0];
         if (!path?.includes('/conv1/')) return next();
-        getFigures().then(({ result, paths, base }) => {
+        getFigures().then((all) => {
           // Under a base path, Astro's dev server may hand the request on with the base already removed.
           const file = path.startsWith(base) ? path.slice(base.length) : path.slice(1);
-          for (const [name, published] of paths)
-            if (published === file) {
-              response.setHeader('Content-Type', TYPES[name.split('.').pop()!] ?? 'application/octet-stream');
-              response.setHeader('Cache-Control', 'no-cache');
-              response.end(result.files.get(name));
-              return;
-            }
+          for (const { result, paths } of all)
+            for (const [name, published] of paths)
+              if (published === file) {
+                response.setHeader('Content-Type', TYPES[name.split('.').pop()!] ?? 'application/octet-stream');
+                response.setHeader('Cache-Control', 'no-cache');
+                response.end(result.files.get(name));
+                return;
+              }
           next();
         }, next);
       });
     },
   };
+}
+
+/** The declarations of `virtual:conv1` for the site's `.astro/` types, with the configured model names. */
+export function virtualModuleTypes(modelNames: string[]): string {
+  return `declare module 'virtual:conv1' {
+  type Conv1Data = import('astro-conv1/lib').Conv1Data;
+  type FigureRef = import('astro-conv1/lib').FigureRef;
+  /** The models configured in conv1(): "default" is the top-level one, the others come from \`models\`. */
+  export type ModelName = ${modelNames.map((name) => JSON.stringify(name)).join(' | ')};
+  export interface Conv1Model {
+    name: ModelName;
+    /** How captions name the model (the \`label\` option). */
+    label: string;
+    /** Everything the build computed about the model's first convolution. */
+    data: Conv1Data;
+    /** The grid order and normalisation chosen in the options. */
+    defaults: { order: import('astro-conv1/lib').GridOrder; normalize: import('astro-conv1/lib').Normalization };
+    /** The public URL of one of this model's figures (with the site's base). */
+    figureUrl(ref: FigureRef): string;
+  }
+  export const models: Record<ModelName, Conv1Model>;
+  /** A model by name (default: the top-level one); throws, naming the configured ones, for any other name. */
+  export function getModel(name?: string): Conv1Model;
+  /** The \`lang\` option of conv1(), if given. */
+  export const lang: string | undefined;
+}
+`;
 }

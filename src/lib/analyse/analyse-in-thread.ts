@@ -1,8 +1,8 @@
 import type { Kernel } from '../kernel.ts';
-import { runInThread } from '../threads.ts';
+import { runInThread, workerBeside } from '../threads.ts';
 import type { LayerReport } from './layer-report.ts';
 
-const WORKER = new URL('./analyse-worker.ts', import.meta.url);
+const WORKER = workerBeside(import.meta.url, 'analyse-worker');
 
 /**
  * analyseLayer for each kernel, in a thread of its own: the analysis is pure arithmetic on the main

@@ -34,7 +34,7 @@ export async function resolvePhoto(spec: PhotoSpec, root: URL): Promise<Photo> {
   if (packageName) {
     let folder: string;
     try {
-      folder = dirname(createRequire(new URL('package.json', root)).resolve(`${packageName}/package.json`));
+      folder = dirname(resolvePackage(`${packageName}/package.json`, root));
     } catch (error) {
       throw new Conv1Error(packageName, `is not an installed package (${describeError(error)})`, `Install it (npm install ${packageName}) or give a path to an image file.`);
     }
@@ -56,6 +56,22 @@ export async function resolvePhoto(spec: PhotoSpec, root: URL): Promise<Photo> {
   const file = new URL(spec.src, root);
   const name = decodeURIComponent(file.pathname.split('/').pop() ?? 'photo');
   return { id: spec.id ?? name.replace(/\.[^.]+$/, '').replace(/[^\w-]/g, '-'), title: spec.title ?? name, credit: spec.credit ?? '', license: '', file };
+}
+
+/**
+ * A package as the site sees it, else as this library does: the default photos are the library's own
+ * dependencies, which a package manager need not place where the site can reach them.
+ */
+function resolvePackage(specifier: string, root: URL): string {
+  try {
+    return createRequire(new URL('package.json', root)).resolve(specifier);
+  } catch (error) {
+    try {
+      return createRequire(import.meta.url).resolve(specifier);
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Decodes a photo to RGB, scaled to `width` pixels wide (never enlarged). */

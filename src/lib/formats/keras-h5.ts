@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
-import { fromWire } from '../threads.ts';
+import { fromWire, workerBeside } from '../threads.ts';
 import type { ConvLayer, FormatReader, OpenedModel } from './format.ts';
 import type { Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request } from './keras-h5-worker.ts';
 import type { KerasLayer } from './tfjs-layers.ts';
@@ -32,7 +32,7 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
  */
 export const HDF5_DEADLINE_MS = 20_000;
 
-const WORKER = new URL('./keras-h5-worker.ts', import.meta.url);
+const WORKER = workerBeside(import.meta.url, 'keras-h5-worker');
 const DAMAGED_HINT = 'Check the file (a complete download, the file you meant), or export it again from Keras (model.save("model.h5") or model.save("model.keras")).';
 
 function deadline(): number {

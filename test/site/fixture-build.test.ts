@@ -92,7 +92,7 @@ describe('a fixture site built with the integration', () => {
     const filters = new Set([...html.matchAll(/src="\/sub\/_astro\/conv1\/filter-(\d\d)-filter\.[\w-]+\.png"/g)].map((m) => m[1]));
     expect(filters.size).toBe(64);
     expect(html).toContain('(5, 5, 3, 64)');
-    expect(html).toMatch(/alt="Grid of the 64 conv1 filters|alt="conv1 の 64 個/);
+    expect(html).toMatch(/alt="Grid of the 64 first filters|alt="first の 64 個/);
   });
 
   it('writes every figure the page links to, at the right size', async () => {

@@ -87,10 +87,14 @@ export const optionsSchema = z
     ...displayFields,
     /** Further models, by name: `<Conv1Grid model="name" />`. */
     models: z
-      .record(
-        identifier.refine((name) => name !== DEFAULT_MODEL_NAME, `"${DEFAULT_MODEL_NAME}" names the top-level model`),
-        modelEntry,
-      )
+      .record(z.string(), modelEntry)
+      .superRefine((models, context) => {
+        // Checked here rather than by the record's key schema, whose failure names no reason.
+        for (const name of Object.keys(models)) {
+          const problem = name === DEFAULT_MODEL_NAME ? `"${DEFAULT_MODEL_NAME}" names the top-level model: choose another name` : identifier.safeParse(name).error?.issues[0]?.message;
+          if (problem) context.addIssue({ code: 'custom', path: [name], message: problem });
+        }
+      })
       .default({}),
     /** Make the components available in every .mdx file without an import line. */
     autoImport: z.boolean().default(true),

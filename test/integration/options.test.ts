@@ -16,7 +16,7 @@ describe('conv1() options', () => {
     expect(models[0]).toMatchObject({
       name: 'default',
       model: DEFAULT_MODEL,
-      label: 'ResNet50 (Keras, ImageNet)',
+      label: 'Keras ResNet50',
       channels: undefined,
       order: 'column',
       normalize: 'filter',

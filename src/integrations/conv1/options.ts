@@ -165,7 +165,7 @@ export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
 
 /** A short name for a model spec: the default model's, else the package's or the file's name. */
 function modelLabel(spec: string): string {
-  if (spec === DEFAULT_MODEL) return 'ResNet50 (Keras, ImageNet)';
+  if (spec === DEFAULT_MODEL) return 'Keras ResNet50';
   const npm = /^npm:((?:@[^/]+\/)?[^@/]+)@/.exec(spec);
   return npm ? npm[1]! : decodeURIComponent(spec.split('#')[0]!.replace(/\/+$/, '').split('/').pop()!);
 }

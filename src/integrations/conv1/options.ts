@@ -136,16 +136,11 @@ export interface ResolvedOptions {
 
 export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
   const { models, autoImport, lang, registry, ...top } = parsed;
-  const display = (entry: ModelEntry): Omit<ModelOptions, 'name' | 'model' | 'label' | 'layer' | 'channels' | 'compare'> => ({
-    order: entry.order ?? top.order ?? DISPLAY_DEFAULTS.order,
-    normalize: entry.normalize ?? top.normalize ?? DISPLAY_DEFAULTS.normalize,
-    gridScale: entry.gridScale ?? top.gridScale ?? DISPLAY_DEFAULTS.gridScale,
-    filterScale: entry.filterScale ?? top.filterScale ?? DISPLAY_DEFAULTS.filterScale,
-    photos: entry.photos ?? top.photos ?? DISPLAY_DEFAULTS.photos,
-    photoWidth: entry.photoWidth ?? top.photoWidth ?? DISPLAY_DEFAULTS.photoWidth,
-    largeResponses: entry.largeResponses ?? top.largeResponses ?? [...DISPLAY_DEFAULTS.largeResponses],
-    responses: entry.responses ?? top.responses ?? DISPLAY_DEFAULTS.responses,
-  });
+  // What an entry leaves out comes from the top level, then from the defaults.
+  const display = (entry: ModelEntry) =>
+    Object.fromEntries(
+      (Object.keys(DISPLAY_DEFAULTS) as (keyof typeof DISPLAY_DEFAULTS)[]).map((key) => [key, entry[key] ?? top[key] ?? structuredClone(DISPLAY_DEFAULTS[key])]),
+    ) as Pick<ModelOptions, keyof typeof DISPLAY_DEFAULTS>;
   const entry = (name: string, options: ModelEntry): ModelOptions => ({
     name,
     model: options.model,

@@ -118,6 +118,14 @@ describe('a site with two models', () => {
     expect(html).toContain('Kernel shape');
   });
 
+  it('declares virtual:conv1 for the site, with the configured model names', async () => {
+    const types = await readFile(new URL('.astro/integrations/astro-conv1/virtual-conv1.d.ts', root), 'utf8');
+    expect(types).toContain("declare module 'virtual:conv1'");
+    expect(types).toContain('export type ModelName = "default" | "second";');
+    expect(types).toContain("import('astro-conv1/lib').Conv1Data");
+    expect(await readFile(new URL('.astro/types.d.ts', root), 'utf8')).toContain('integrations/astro-conv1/virtual-conv1.d.ts');
+  });
+
   it('names the configured models when a component asks for another', async () => {
     await writeFile(new URL('src/pages/typo.mdx', root), '<Conv1Grid model="secnd" />\n');
     try {

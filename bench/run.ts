@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readModel, resolveModel } from '../src/lib/read-kernel.ts';
@@ -14,6 +14,7 @@ import { DEFAULT_MODEL } from '../src/lib/presets.ts';
 import { benchBuild } from './build.ts';
 import { benchConvolve, ROUNDS as CONVOLVE_ROUNDS } from './convolve.ts';
 import { measurePageWeight } from './page-weight.ts';
+import { benchTwoModels } from './two-models.ts';
 import { median } from '../src/lib/analyse/analyse-filter.ts';
 import type { ReadPath, ReadResult } from './read-conv1.ts';
 
@@ -41,8 +42,9 @@ async function ensurePeers(): Promise<string[]> {
 const READ_ROUNDS = 3;
 
 async function readBench(modelJson: string): Promise<Record<ReadPath, ReadResult>> {
-  // Bundled to plain JavaScript first: Node's own TypeScript stripping (a WebAssembly compiler) would
-  // otherwise add tens of megabytes to the peak memory of a process that only reads a kernel.
+  // Bundled to plain JavaScript first: bench/read-conv1.ts is TypeScript, and Node's own TypeScript
+  // stripping (a WebAssembly compiler) would add tens of megabytes to the peak memory of a process
+  // that only reads a kernel.
   const script = fileURLToPath(new URL('bench/results/read-conv1.mjs', ROOT));
   await build({ entryPoints: [fileURLToPath(new URL('bench/read-conv1.ts', ROOT))], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: script, logLevel: 'warning' });
   const rounds: ReadResult[] = [];
@@ -71,7 +73,24 @@ const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-const notes = await ensurePeers();
+/**
+ * The builds load the package as a user's site does, compiled (`npm run compile`, which `npm run
+ * build` and `npm test` run too): measuring a compiled/ older than src/ would measure other code.
+ */
+async function checkCompiled(): Promise<string[]> {
+  const entry = new URL('compiled/integrations/conv1/index.js', ROOT);
+  const compiledAt = await stat(entry).then((s) => s.mtimeMs, () => undefined);
+  if (compiledAt === undefined) throw new Error('compiled/ is missing: run `npm run compile` before `npm run bench`');
+  const newer: string[] = [];
+  for (const folder of ['src/lib/', 'src/integrations/', 'src/cli/'])
+    for (const file of await readdir(new URL(folder, ROOT), { recursive: true }).catch(() => [] as string[]))
+      if (file.endsWith('.ts') && (await stat(new URL(file, new URL(folder, ROOT)))).mtimeMs > compiledAt) newer.push(`${folder}${file}`);
+  return newer.length ? [`compiled/ is older than ${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ` and ${newer.length - 3} more` : ''}: the builds measured the package as last compiled`] : [];
+}
+
+/** The one-minute load average before this run added its own: the machine is shared. */
+const loadAtStart = loadavg()[0]!;
+const notes = [...(await checkCompiled()), ...(await ensurePeers())];
 const { kernel, convolutions } = await readModel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
 const modelJson = fileURLToPath(await resolveModel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE }));
 const modelFacts = JSON.parse(await readFile(modelJson, 'utf8')) as { modelTopology: { model_config: { config: { layers: unknown[] } } }; weightsManifest: { weights: unknown[] }[] };
@@ -88,6 +107,9 @@ notes.push(...conv.skipped);
 process.stderr.write('building the site: ours (warm and cold figure cache) and its peer…\n');
 const siteBuild = await benchBuild(ROOT);
 
+process.stderr.write('building a site with two models: one and two models cold, the second model alone, warm, and the peer…\n');
+const twoModels = await benchTwoModels(ROOT);
+
 process.stderr.write('building the site and weighing its pages…\n');
 await run(process.execPath, [fileURLToPath(new URL('node_modules/astro/bin/astro.mjs', ROOT)), 'build', '--outDir', 'bench/results/site'], { cwd: fileURLToPath(ROOT), env: { ...process.env, BASE: '/' }, maxBuffer: 1 << 26 });
 const pages = await measurePageWeight(new URL('bench/results/site/', ROOT), '/', ['ja/resnet50-conv1/', 'en/resnet50-conv1/', 'ja/filter-diagnostics/', 'en/filter-diagnostics/']);
@@ -96,7 +118,7 @@ const torch = conv.results.find((r) => r.engine.startsWith('PyTorch'));
 const mine = conv.results[0]!;
 const report = `# Benchmarks
 
-Measured by \`npm run bench\` on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Medians of several runs; every peer ran in the same run.
+Measured by \`npm run bench\` on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Medians of several runs; every peer ran in the same run. One-minute load average when the run started: ${loadAtStart.toFixed(2)} (the averages given in sections 3 and 4 include this run's own builds, which keep one to two cores busy).
 
 ## 1. Reading conv1 out of ResNet50 (98 MB, 25 shards)
 
@@ -143,7 +165,8 @@ this machine's speed drifts by a third within minutes. Without a compiler the bu
 the same results to float rounding.
 
 ${siteBuild.section}
-## 4. The article pages (initial load at 1280×800, gzip as a static host serves it)
+${twoModels.section}
+## 5. The article pages (initial load at 1280×800, gzip as a static host serves it)
 
 ${table(
   ['page', 'requests', 'transferred', 'HTML', 'CSS', 'JS files', 'inline JS (raw)', 'images'],

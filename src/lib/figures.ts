@@ -89,6 +89,15 @@ export interface NoiseSweepPoint {
   families: LayerReport['families'];
 }
 
+/** One filter's edge test: its peak response to a straight edge at every angle, and the "\\" and "/" edges drawn. */
+export interface EdgeTestFigure {
+  filter: number;
+  /** Half the edges' contrast, in grey levels. */
+  amplitude: number;
+  sweep: { deg: number; peak: number }[];
+  shown: { deg: number; peak: number; pattern: FigureRef; response: FigureRef }[];
+}
+
 export interface Conv1Data {
   model: ModelFacts;
   grids: GridFigure[];
@@ -98,6 +107,8 @@ export interface Conv1Data {
   comparisons: ComparisonFigure[];
   noiseSweep: NoiseSweepPoint[];
   photos: PhotoFigure[];
+  /** The filters of `largeResponses` applied to synthetic straight edges (see analyse/edge-test.ts). */
+  edgeTests: EdgeTestFigure[];
   /** Names of the panels in each filter's `channels` image, left to right (e.g. R, G, B). */
   channelNames: string[];
   /** The kernel itself, float32 little-endian HWIO, for the page's own-photo convolution. */

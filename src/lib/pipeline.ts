@@ -3,14 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { Conv1Error } from './errors.ts';
 import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/random-init.ts';
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
-import type { ComparisonFigure, Conv1Data, Conv1Result, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
+import type { ComparisonFigure, Conv1Data, Conv1Result, EdgeTestFigure, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
 import type { GridOrder } from './render/grid.ts';
 import type { RgbImage } from './render/image.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 12;
+export const FIGURES_VERSION = 13;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -140,6 +140,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     { gridLayout, renderGrid },
     { encodePng, enlarge },
     { displayRange, filterImage, filterRange, NORMALIZATIONS },
+    { edgeTest },
   ] = await Promise.all([
     import('./analyse/analyse-in-thread.ts'),
     import('./convolve/convolve-all.ts'),
@@ -148,6 +149,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     import('./render/grid.ts'),
     import('./render/image.ts'),
     import('./render/normalize.ts'),
+    import('./analyse/edge-test.ts'),
   ]);
   const files = new Map<string, Uint8Array>();
   // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
@@ -226,6 +228,20 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
         }),
       ),
       Promise.all(
+        [...largeResponses].map(async (f): Promise<EdgeTestFigure> => {
+          const test = edgeTest(kernel, f);
+          const shown = await Promise.all(
+            test.shown.map(async ({ deg, peak, pattern, response }) => ({
+              deg,
+              peak,
+              pattern: await addPng(`edge-${pad(f)}-${deg}-pattern.png`, () => pattern),
+              response: await addPng(`edge-${pad(f)}-${deg}-response.png`, () => response),
+            })),
+          );
+          return { filter: f, amplitude: test.amplitude, sweep: test.sweep, shown };
+        }),
+      ),
+      Promise.all(
         comparisonKernels.map((other, i) => {
           const grid = renderGrid(other);
           return addPng(`compare-${comparisonSpecs[i]!.id}.png`, () => enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
@@ -266,7 +282,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   });
   convolved.catch(() => undefined);
 
-  const [[grids, filterImages, comparisonGrids], photoFigures, [mainReport, ...otherReports]] = await Promise.all([rendered, convolved, analysed]);
+  const [[grids, filterImages, edgeTests, comparisonGrids], photoFigures, [mainReport, ...otherReports]] = await Promise.all([rendered, convolved, analysed]);
   const { filters: filterReports, ...report } = mainReport!;
   const filters = filterReports.map(
     (diagnostics, f): FilterFigure => ({
@@ -323,6 +339,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     kernelFile: KERNEL_FILE,
     photoWidth: options.photoWidth,
     photos: photoFigures,
+    edgeTests,
     backend,
     key,
   };

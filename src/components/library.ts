@@ -5,6 +5,6 @@
  */
 export { FAMILIES } from '../../compiled/lib/analyse/family.js';
 export { THRESHOLDS } from '../../compiled/lib/analyse/thresholds.js';
-export type { LayerReport } from '../../compiled/lib/analyse/index.js';
+export type { FilterReport, LayerReport } from '../../compiled/lib/analyse/index.js';
 export type { FigureRef } from '../../compiled/lib/figures.js';
-export { familyBars, isOriented, orientationRose } from '../../compiled/lib/render/charts.js';
+export { familyBars, isOriented, orientationCounts, orientationRose, ROSE_BIN_DEG } from '../../compiled/lib/render/charts.js';

@@ -110,7 +110,7 @@ describe.each(['ja', 'en'].flatMap((lang) => ['resnet50-conv1', 'filter-diagnost
       expect(images.length).toBeGreaterThanOrEqual(slug === 'resnet50-conv1' ? 9 : 5);
       for (const image of images) {
         expect(image.loaded, image.src).toBe(true);
-        expect(image.src.startsWith(site.url)).toBe(true);
+        expect(image.src.startsWith(site.url), image.src.slice(0, 80)).toBe(true);
         expect(image.alt.length, image.src).toBeGreaterThan(20);
         if (image.pixels) expect(image.rendering).toBe('pixelated');
       }
@@ -222,8 +222,8 @@ describe('the filter explorer', () => {
     const opened = await open(path);
     const { page } = opened;
     await page.locator('input[name="conv1-sort"][value="l2"]').check();
-    const firstShown = await page.locator('.tiles > li').evaluateAll((items) => {
-      const boxes = items.map((li, i) => ({ i, box: li.getBoundingClientRect() }));
+    const firstShown = await page.locator('.tiles > li[data-index]').evaluateAll((items) => {
+      const boxes = items.map((li) => ({ i: Number(li.getAttribute('data-index')), box: li.getBoundingClientRect() }));
       boxes.sort((a, b) => a.box.left - b.box.left || a.box.top - b.box.top);
       return boxes[0]!.i;
     });

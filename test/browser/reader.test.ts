@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strings } from '../../src/components/i18n.ts';
+import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
 import { runAstro } from '../helpers/run.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
@@ -32,10 +33,7 @@ beforeAll(async () => {
   if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
   site = await serveStatic(OUT, BASE);
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -43,15 +41,8 @@ afterAll(async () => {
   site?.server.close();
 });
 
-async function open(path: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-  page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('response', (response) => response.status() >= 400 && errors.push(`${response.status()}: ${response.url()}`));
-  await page.goto(`${site.url}${path}`, { waitUntil: 'networkidle' });
-  return { page, errors };
+function open(path: string, options: BrowserContextOptions = {}): Promise<Opened> {
+  return openPage(browser, `${site.url}${path}`, options);
 }
 
 /** Whether the page scrolls sideways, and if so the elements that stick out, for the failure message. */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convolveAll } from '../../src/lib/convolve/convolve-all.ts';
@@ -10,6 +10,7 @@ import { loadPhoto } from '../../src/lib/convolve/photo.ts';
 import { preprocess, responseImage } from '../../src/lib/convolve/response.ts';
 import { readKernel, type Kernel } from '../../src/lib/index.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
+import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
 import { runAstro } from '../helpers/run.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
@@ -35,10 +36,7 @@ beforeAll(async () => {
   site = await serveStatic(OUT, BASE);
   kernel = await readKernel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -46,21 +44,8 @@ afterAll(async () => {
   site?.server.close();
 });
 
-interface Opened {
-  page: Page;
-  errors: string[];
-}
-
-async function open(path: string, options: BrowserContextOptions = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-  page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('requestfailed', (request) => errors.push(`failed: ${request.url()}`));
-  page.on('response', (response) => response.status() >= 400 && errors.push(`${response.status()}: ${response.url()}`));
-  await page.goto(`${site.url}${path}`, { waitUntil: 'networkidle' });
-  return { page, errors };
+function open(path: string, options: BrowserContextOptions = {}): Promise<Opened> {
+  return openPage(browser, `${site.url}${path}`, options);
 }
 
 async function close({ page }: Opened): Promise<void> {

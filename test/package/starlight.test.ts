@@ -1,7 +1,8 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
 import { PROJECT_ROOT } from '../helpers/default-model.ts';
 import { assertModernNode, createPackedSite, FixtureDirs, packRepository, seconds, warningLines, type PackedSite, type Tarball } from '../helpers/packed-site.ts';
 import type { RunResult } from '../helpers/run.ts';
@@ -110,10 +111,7 @@ beforeAll(async () => {
   if (build.code === 0) server = await serveStatic(dist, '/');
   if (baseline.code === 0) baselineServer = await serveStatic(new URL('dist-baseline/', site.root), '/');
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {
@@ -123,23 +121,11 @@ afterAll(async () => {
   await dirs.cleanup();
 });
 
-interface Opened {
-  page: Page;
-  errors: string[];
-}
-
 /** A page in a new context of the given size and Starlight theme (its own setting, and the system's). */
-async function open(url: string, { viewport, theme }: (typeof CASES)[number]): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, colorScheme: theme });
-  await context.addInitScript((value) => localStorage.setItem('starlight-theme', value), theme);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-  page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('requestfailed', (request) => errors.push(`failed: ${request.url()}`));
-  page.on('response', (response) => response.status() >= 400 && errors.push(`${response.status()}: ${response.url()}`));
-  await page.goto(url, { waitUntil: 'networkidle' });
-  return { page, errors };
+function open(url: string, { viewport, theme }: (typeof CASES)[number]): Promise<Opened> {
+  return openPage(browser, url, { viewport: { width: viewport.width, height: viewport.height }, colorScheme: theme }, (context) =>
+    context.addInitScript((value) => localStorage.setItem('starlight-theme', value), theme),
+  );
 }
 
 interface TextStyle {

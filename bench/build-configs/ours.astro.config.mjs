@@ -6,29 +6,17 @@
  * not CLI flags, hence this wrapper.) BENCH_CONV1_CAPTURE, set for the untimed warm-up build only, saves
  * the `virtual:conv1` module the integration served, for the peer.
  */
-import { writeFileSync } from 'node:fs';
 import config from '../../astro.config.mjs';
+import { withVirtualModuleCapture } from './capture-virtual-module.mjs';
 
 const env = (/** @type {string} */ name) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: this config is run by bench/build.ts`);
   return value;
 };
-const capture = process.env.BENCH_CONV1_CAPTURE;
 
-/** @type {import('vite').Plugin} */
-const capturePlugin = {
-  name: 'bench-capture-conv1',
-  enforce: 'pre',
-  transform(code, id) {
-    if (capture && id === '\0virtual:conv1') writeFileSync(capture, code);
-    return undefined;
-  },
-};
-
-export default {
+export default withVirtualModuleCapture({
   ...config,
   outDir: env('BENCH_OUT_DIR'),
   cacheDir: env('BENCH_CACHE_DIR'),
-  vite: capture ? { ...config.vite, plugins: [...(config.vite?.plugins ?? []), capturePlugin] } : config.vite,
-};
+});

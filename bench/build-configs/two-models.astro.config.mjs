@@ -14,13 +14,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { secondModelPage } from './second-model-page.mjs';
+import { withVirtualModuleCapture } from './capture-virtual-module.mjs';
 
 const env = (/** @type {string} */ name) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: this config is run by bench/two-models.ts`);
   return value;
 };
-const capture = process.env.BENCH_CONV1_CAPTURE;
 const cacheDir = env('BENCH_CACHE_DIR');
 const models = { second: { model: env('BENCH_SECOND_MODEL') } };
 
@@ -34,20 +34,9 @@ writeFileSync(generated, site.replace(/\bconv1\(\{/, `conv1({\n      models: ${J
 /** @type {import('astro').AstroUserConfig} */
 const config = (await import(generated.href)).default;
 
-/** @type {import('vite').Plugin} */
-const capturePlugin = {
-  name: 'bench-capture-conv1',
-  enforce: 'pre',
-  transform(code, id) {
-    if (capture && id === '\0virtual:conv1') writeFileSync(capture, code);
-    return undefined;
-  },
-};
-
-export default {
+export default withVirtualModuleCapture({
   ...config,
   integrations: [...(config.integrations ?? []), secondModelPage()],
   outDir: env('BENCH_OUT_DIR'),
   cacheDir,
-  vite: capture ? { ...config.vite, plugins: [...(config.vite?.plugins ?? []), capturePlugin] } : config.vite,
-};
+});

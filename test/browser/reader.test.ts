@@ -6,8 +6,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strings } from '../../src/components/i18n.ts';
-import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
-import { runAstro } from '../helpers/run.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
 /**
@@ -29,9 +28,7 @@ let browser: Browser;
 let site: Awaited<ReturnType<typeof serveStatic>>;
 
 beforeAll(async () => {
-  const build = await runAstro(['build', '--outDir', fileURLToPath(OUT)], { cwd: ROOT, env: { BASE } });
-  if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
-  site = await serveStatic(OUT, BASE);
+  ({ site } = await buildAndServeSite(OUT, BASE));
   await mkdir(SHOTS, { recursive: true });
   browser = await launchChromium();
 });

@@ -10,8 +10,7 @@ import { loadPhoto } from '../../src/lib/convolve/photo.ts';
 import { preprocess, responseImage } from '../../src/lib/convolve/response.ts';
 import { readKernel, type Kernel } from '../../src/lib/index.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
-import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
-import { runAstro } from '../helpers/run.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
 /**
@@ -30,10 +29,7 @@ let kernel: Kernel;
 let buildLog: string;
 
 beforeAll(async () => {
-  const build = await runAstro(['build', '--outDir', fileURLToPath(OUT)], { cwd: ROOT, env: { BASE } });
-  if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
-  buildLog = build.stdout + build.stderr;
-  site = await serveStatic(OUT, BASE);
+  ({ site, log: buildLog } = await buildAndServeSite(OUT, BASE));
   kernel = await readKernel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
   await mkdir(SHOTS, { recursive: true });
   browser = await launchChromium();

@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { runAstro } from './run.ts';
+import { serveStatic } from './static-server.ts';
 
 /** Debian's Chromium, headless, with the flags this machine's closed network needs. */
 export function launchChromium(): Promise<Browser> {
@@ -29,4 +32,14 @@ export async function openPage(browser: Browser, url: string, options: BrowserCo
   page.on('response', (response) => response.status() >= 400 && errors.push(`${response.status()}: ${response.url()}`));
   await page.goto(url, { waitUntil: 'networkidle' });
   return { page, errors };
+}
+
+/**
+ * The repository's own site, built from the real ResNet50 into `out` under the sub-path `base` and
+ * served as a static host would; with the build's log, for tests that read it.
+ */
+export async function buildAndServeSite(out: URL, base: string): Promise<{ site: Awaited<ReturnType<typeof serveStatic>>; log: string }> {
+  const build = await runAstro(['build', '--outDir', fileURLToPath(out)], { cwd: new URL('../../', import.meta.url), env: { BASE: base } });
+  if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
+  return { site: await serveStatic(out, base), log: build.stdout + build.stderr };
 }

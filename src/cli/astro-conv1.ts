@@ -15,7 +15,7 @@ import { analyseLayer, DEAD_NORM_RATIO, FAMILIES, type LayerReport, type Verdict
 import { Conv1Error, describeError } from '../lib/errors.ts';
 import { enlarge, encodePng } from '../lib/render/image.ts';
 import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
-import { filterImage, NORMALIZATIONS, type Normalization } from '../lib/render/normalize.ts';
+import { filterImage, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding } from '../lib/render/normalize.ts';
 import { readModel, type ModelSummary } from '../lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../lib/presets.ts';
 
@@ -40,6 +40,8 @@ Options:
   --order column|row           grid order (default column: filter i at column ⌊i/rows⌋, as in the article)
   --normalize filter|global|zero
                                per filter (default), one scale for the layer, or centred on zero
+  --rounding truncate|nearest  grey levels truncated as the article's astype("uint8") does (default),
+                               or rounded to the nearest
   --scale N                    enlarge each weight to N×N pixels (default 8 for grid, 16 for filters;
                                1 gives the exact grid, 63×63 for ResNet50)
   -o, --output PATH            output file (grid) or folder (filters)
@@ -54,6 +56,7 @@ interface Options {
   channels?: 'rgb' | 'bgr' | undefined;
   order: GridOrder;
   normalize: Normalization;
+  rounding: PixelRounding;
   scale?: number | undefined;
   output?: string | undefined;
   json: boolean;
@@ -68,13 +71,14 @@ function parse(argv: string[]): { command: string; model: string; options: Optio
       channels: { type: 'string' },
       order: { type: 'string', default: 'column' },
       normalize: { type: 'string', default: 'filter' },
+      rounding: { type: 'string', default: 'truncate' },
       scale: { type: 'string' },
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return { command: 'help', model: '', options: { order: 'column', normalize: 'filter', json: false } };
+  if (values.help) return { command: 'help', model: '', options: { order: 'column', normalize: 'filter', rounding: 'truncate', json: false } };
   const [command, model, ...rest] = positionals;
   if (!command) throw new UsageError('no command given');
   if (!['info', 'grid', 'filters', 'report'].includes(command)) throw new UsageError(`unknown command "${command}"`);
@@ -95,6 +99,7 @@ function parse(argv: string[]): { command: string; model: string; options: Optio
       channels: oneOf('channels', values.channels, ['rgb', 'bgr']),
       order: oneOf('order', values.order, ['column', 'row'])!,
       normalize: oneOf('normalize', values.normalize, NORMALIZATIONS)!,
+      rounding: oneOf('rounding', values.rounding, PIXEL_ROUNDINGS)!,
       scale,
       output: values.output,
       json: values.json,
@@ -227,14 +232,14 @@ async function main(argv: string[]): Promise<number> {
       return UNTRAINED.includes(report.verdict.kind) ? 1 : 0;
     } else if (command === 'grid') {
       const path = resolve(options.output ?? 'conv1-grid.png');
-      const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize }), options.scale ?? 8);
+      const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize, rounding: options.rounding }), options.scale ?? 8);
       await writeAtomically(path, await encodePng(image));
       process.stdout.write(`${path}  ${image.width}×${image.height}  ${kernel.layer} ${kernel.shape.join('×')}, ${options.order} order, ${options.normalize} normalisation\n`);
     } else {
       const folder = resolve(options.output ?? 'conv1-filters');
       const count = kernel.shape[3];
       for (let f = 0; f < count; f++) {
-        await writeAtomically(join(folder, `filter-${String(f).padStart(String(count - 1).length, '0')}.png`), await encodePng(enlarge(filterImage(kernel, f, options.normalize), options.scale ?? 16)));
+        await writeAtomically(join(folder, `filter-${String(f).padStart(String(count - 1).length, '0')}.png`), await encodePng(enlarge(filterImage(kernel, f, options.normalize, { rounding: options.rounding }), options.scale ?? 16)));
         if (process.stderr.isTTY) process.stderr.write(`\r  ${f + 1}/${count}`);
       }
       if (process.stderr.isTTY) process.stderr.write('\n');

@@ -2,7 +2,7 @@
 import type { FilterReport, LayerReport } from './analyse/index.ts';
 import type { ChannelOrder } from './kernel.ts';
 import type { GridOrder } from './render/grid.ts';
-import type { Normalization } from './render/normalize.ts';
+import type { Normalization, PixelRounding } from './render/normalize.ts';
 
 export interface FigureRef {
   /** File name, unique within one result, e.g. grid-column-filter-x8.png. */
@@ -113,6 +113,8 @@ export interface Conv1Data {
   channelNames: string[];
   /** The kernel itself, float32 little-endian HWIO, for the page's own-photo convolution. */
   kernelFile: string;
+  /** How grids and filter images turned scaled weights into grey levels. */
+  rounding: PixelRounding;
   /** Width photos were scaled to before convolving. */
   photoWidth: number;
   /** The tfjs backend that computed the responses. */

@@ -5,7 +5,7 @@ export type { Kernel, ChannelOrder } from './kernel.ts';
 export { listLayers, readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
 export type { ConvLayer } from './formats/format.ts';
 export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
-export { filterImage, displayRange, filterRange, NORMALIZATIONS, type Normalization } from './render/normalize.ts';
+export { filterImage, displayRange, filterRange, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding, type FilterImageOptions } from './render/normalize.ts';
 export { enlarge, encodePng, type RgbImage } from './render/image.ts';
 export { preprocess, convolveFilter, responseImage, cropToResponse } from './convolve/response.ts';
 export { convolveAll } from './convolve/convolve-all.ts';

@@ -8,9 +8,10 @@ import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts'
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
 import type { GridOrder } from './render/grid.ts';
 import type { RgbImage } from './render/image.ts';
+import type { PixelRounding } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 13;
+export const FIGURES_VERSION = 14;
 
 export interface PipelineOptions extends ReadKernelOptions {
   model: string | URL;
@@ -18,6 +19,8 @@ export interface PipelineOptions extends ReadKernelOptions {
   gridScale: number;
   /** Enlargement of single filters for display. */
   filterScale: number;
+  /** How scaled weights become grey levels in grids and filter images; the recipe's truncation by default. */
+  rounding?: PixelRounding | undefined;
   photos: PhotoSpec[];
   /** Width photos are scaled to before convolving. */
   photoWidth: number;
@@ -112,12 +115,14 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     if (!responseFilters.includes(f))
       throw new Conv1Error('largeResponses', `names filter ${f}, whose responses are not computed`, 'List only filters that `responses` includes.');
   const comparisonSpecs = options.compare ?? [];
+  const rounding = options.rounding ?? 'truncate';
   const comparisonKernels = await Promise.all(comparisonSpecs.map((spec) => comparisonKernel(spec, kernel, options)));
 
   const key = hashInputs([kernel, ...comparisonKernels], photoBytes, {
     version: FIGURES_VERSION,
     gridScale: options.gridScale,
     filterScale: options.filterScale,
+    rounding,
     photoWidth: options.photoWidth,
     responseFilters,
     largeResponses: [...largeResponses].sort((a, b) => a - b),
@@ -202,7 +207,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       Promise.all(
         GRID_ORDERS.flatMap((order) =>
           NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
-            const image = renderGrid(kernel, { order, normalize });
+            const image = renderGrid(kernel, { order, normalize, rounding });
             const layout = gridLayout(kernel, order);
             return {
               order,
@@ -222,7 +227,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
         Array.from({ length: filterCount }, async (_, f) => {
           const images = {} as FilterFigure['images'];
           for (const normalize of NORMALIZATIONS)
-            images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, () => enlarge(filterImage(kernel, f, normalize), options.filterScale));
+            images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, () => enlarge(filterImage(kernel, f, normalize, { rounding }), options.filterScale));
           const channels = await addPng(`channels-${pad(f)}.png`, () => enlarge(channelsImage(kernel, f, shownChannels), options.filterScale));
           return { images, channels };
         }),
@@ -243,7 +248,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
       ),
       Promise.all(
         comparisonKernels.map((other, i) => {
-          const grid = renderGrid(other);
+          const grid = renderGrid(other, { rounding });
           return addPng(`compare-${comparisonSpecs[i]!.id}.png`, () => enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
         }),
       ),
@@ -337,6 +342,7 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
     noiseSweep,
     channelNames: displayed.map((c) => c.name),
     kernelFile: KERNEL_FILE,
+    rounding,
     photoWidth: options.photoWidth,
     photos: photoFigures,
     edgeTests,

@@ -45,6 +45,12 @@ describe('astro-conv1', () => {
     expect([info.width, info.height]).toEqual([63, 63]);
     const kernel = await readKernel(DEFAULT_MODEL, { packageCache: PACKAGE_CACHE });
     expect(data.equals(Buffer.from(renderGrid(kernel).data))).toBe(true);
+
+    const rounded = await cli(['grid', 'resnet50', '--scale', '1', '--rounding', 'nearest', '-o', 'n.png'], fileURLToPath(out));
+    expect(rounded.code, rounded.stderr).toBe(0);
+    const nearest = await sharp(await readFile(new URL('n.png', out))).raw().toBuffer();
+    expect(nearest.equals(Buffer.from(renderGrid(kernel, { rounding: 'nearest' }).data))).toBe(true);
+    expect(nearest.equals(data)).toBe(false);
   });
 
   it('filters writes one enlarged PNG per filter', async () => {
@@ -59,7 +65,7 @@ describe('astro-conv1', () => {
   });
 
   it('wrong usage exits with 2 and the help', async () => {
-    for (const args of [[], ['draw', 'x'], ['grid'], ['grid', 'm.json', '--order', 'diagonal'], ['grid', 'm.json', '--scale', '0'], ['info', 'm.json', '--bogus']]) {
+    for (const args of [[], ['draw', 'x'], ['grid'], ['grid', 'm.json', '--order', 'diagonal'], ['grid', 'm.json', '--rounding', 'up'], ['grid', 'm.json', '--scale', '0'], ['info', 'm.json', '--bogus']]) {
       const run = await cli(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/^astro-conv1: /);

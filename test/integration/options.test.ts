@@ -20,6 +20,7 @@ describe('conv1() options', () => {
       channels: undefined,
       order: 'column',
       normalize: 'filter',
+      rounding: 'truncate',
       gridScale: 8,
       filterScale: 16,
       photoWidth: 800,
@@ -62,6 +63,7 @@ describe('conv1() options', () => {
     [{ models: { second: { model: 'a.json', colour: 'red' } } }, /`models\.second`: Unrecognized key/],
     [{ autoImport: 'yes' }, /`autoImport`/],
     [{ normalize: 'both' }, /`normalize`/],
+    [{ rounding: 'floor' }, /`rounding`/],
   ])('refuses %j with an Astro error naming the option', (options, message) => {
     let error: unknown;
     try {

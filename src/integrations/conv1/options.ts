@@ -49,6 +49,8 @@ const displayFields = {
   order: z.enum(['column', 'row']).optional(),
   /** Default normalisation of <Conv1Grid /> and <Conv1Filter />. */
   normalize: z.enum(['filter', 'global', 'zero']).optional(),
+  /** How scaled weights become grey levels: truncate as the reference recipe's astype("uint8") does, or round to the nearest level. */
+  rounding: z.enum(['truncate', 'nearest']).optional(),
   /** Integer enlargement of the grid on the page (the exact 1:1 grid is always offered too). */
   gridScale: z.number().int().min(1).max(32).optional(),
   /** Integer enlargement of single filters. */
@@ -66,6 +68,7 @@ const displayFields = {
 const DISPLAY_DEFAULTS = {
   order: 'column',
   normalize: 'filter',
+  rounding: 'truncate',
   gridScale: 8,
   filterScale: 16,
   photos: [...DEFAULT_PHOTOS].map((src) => ({ src })),
@@ -118,6 +121,7 @@ export interface ModelOptions {
   compare: { id: string; model: string; label: string; layer?: string | undefined; channels?: 'rgb' | 'bgr' | undefined }[];
   order: 'column' | 'row';
   normalize: 'filter' | 'global' | 'zero';
+  rounding: 'truncate' | 'nearest';
   gridScale: number;
   filterScale: number;
   photos: { src: string; id?: string | undefined; title?: string | undefined; credit?: string | undefined }[];

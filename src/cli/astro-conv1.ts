@@ -5,6 +5,7 @@
  *   astro-conv1 grid <model> -o grid.png  all filters in one image
  *   astro-conv1 filters <model> -o dir/   one image per filter
  *   astro-conv1 report <model>            what each filter is, and whether the layer looks trained
+ *   astro-conv1 timeline <folder | files…>  noise and verdict per checkpoint of a training run
  * Exit status: 0 success, 1 the report finds the layer untrained, 2 wrong usage, 3 the model or an
  * * output could not be read or written, 4 an unexpected error (a bug).
  */
@@ -18,6 +19,7 @@ import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
 import { filterImage, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding } from '../lib/render/normalize.ts';
 import { readModel, type ModelSummary } from '../lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../lib/presets.ts';
+import { timelineCommand } from './timeline.ts';
 
 const USAGE = `Usage: astro-conv1 <command> <model> [options]
 
@@ -27,6 +29,9 @@ Commands:
   filters <model>    one PNG per filter into a folder (-o, default conv1-filters/)
   report <model>     each filter's family and measures, and a verdict on the layer; exits with 1
                      when the layer looks untrained (noisy or dead), so a training run can check it
+  timeline <folder | glob | files…>
+                     one line per checkpoint (step, median noise, edge share, verdict), steps taken
+                     from the file names; exits with 1 unless the last checkpoint looks trained
 
 <model> is a model file (TF.js model.json, …), an http(s) URL, npm:<package>@<version>/<path>,
 or "resnet50" for Keras' ImageNet ResNet50 (downloaded once, then cached).
@@ -45,7 +50,7 @@ Options:
   --scale N                    enlarge each weight to N×N pixels (default 8 for grid, 16 for filters;
                                1 gives the exact grid, 63×63 for ResNet50)
   -o, --output PATH            output file (grid) or folder (filters)
-  --json                       info or report as JSON
+  --json                       info, report or timeline as JSON
   -h, --help                   this help
 `;
 
@@ -62,7 +67,7 @@ interface Options {
   json: boolean;
 }
 
-function parse(argv: string[]): { command: string; model: string; options: Options } {
+function parse(argv: string[]): { command: string; model: string; checkpoints: string[]; options: Options } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -78,12 +83,12 @@ function parse(argv: string[]): { command: string; model: string; options: Optio
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return { command: 'help', model: '', options: { order: 'column', normalize: 'filter', rounding: 'truncate', json: false } };
+  if (values.help) return { command: 'help', model: '', checkpoints: [], options: { order: 'column', normalize: 'filter', rounding: 'truncate', json: false } };
   const [command, model, ...rest] = positionals;
   if (!command) throw new UsageError('no command given');
-  if (!['info', 'grid', 'filters', 'report'].includes(command)) throw new UsageError(`unknown command "${command}"`);
-  if (!model) throw new UsageError(`${command} needs a model`);
-  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  if (!['info', 'grid', 'filters', 'report', 'timeline'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!model) throw new UsageError(command === 'timeline' ? 'timeline needs a folder, a glob or checkpoint files' : `${command} needs a model`);
+  if (rest.length > 0 && command !== 'timeline') throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
     if (value === undefined) return undefined;
     if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not "${value}"`);
@@ -94,6 +99,7 @@ function parse(argv: string[]): { command: string; model: string; options: Optio
   return {
     command,
     model: model === 'resnet50' ? DEFAULT_MODEL : model,
+    checkpoints: [model, ...rest],
     options: {
       layer: values.layer,
       channels: oneOf('channels', values.channels, ['rgb', 'bgr']),
@@ -215,12 +221,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`astro-conv1: ${error.message}\n\n${USAGE}`);
     return 2;
   }
-  const { command, model, options } = parsed;
+  const { command, model, checkpoints, options } = parsed;
   if (command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
   try {
+    if (command === 'timeline') return await timelineCommand(checkpoints, { layer: options.layer, channels: options.channels, json: options.json, ...progress() });
     const summary = await readModel(model, { layer: options.layer, channels: options.channels, ...progress() });
     const { kernel } = summary;
     if (command === 'info') {

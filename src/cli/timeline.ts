@@ -36,7 +36,7 @@ export async function timelineCommand(paths: readonly string[], options: ReadKer
   const stepWidth = Math.max(4, ...series.map(({ step }) => String(step).length));
   const points: TimelinePoint[] = [];
   if (!options.json) process.stdout.write(`${'step'.padStart(stepWidth)}  median noise  edge share  verdict\n`);
-  for await (const { kernel: _kernel, filters: _filters, ...point } of measureSeries(series, options)) {
+  for await (const { filters: _filters, ...point } of measureSeries(series, options)) {
     points.push(point);
     if (!options.json) process.stdout.write(`${line(point, stepWidth)}\n`);
   }

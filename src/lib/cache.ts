@@ -1,27 +1,38 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Conv1Data, Conv1Result } from './figures.ts';
+import type { Conv1Data } from './figures.ts';
 
 /**
  * Figures cached by content key. An entry is a folder written under a temporary name and renamed
  * into place when complete; its manifest records every file's size and hash and a hash of itself,
  * and an entry whose manifest or files do not match is treated as absent (and rebuilt), never used.
  */
-interface Manifest {
-  data: Conv1Data;
+interface Manifest<D> {
+  data: D;
   files: Record<string, { size: number; sha256: string }>;
   /** sha256 of JSON.stringify([data, files]); JSON text written by JSON.stringify re-serialises identically. */
   sha256: string;
 }
 
-export function figureCache(dir: URL) {
+/** What an entry holds: data that names its own key (Conv1Data, a timeline's checkpoint), and files. */
+export interface CacheEntry<D extends { key: string }> {
+  data: D;
+  files: Map<string, Uint8Array>;
+}
+
+export interface FigureStore {
+  get<D extends { key: string } = Conv1Data>(key: string): Promise<CacheEntry<D> | undefined>;
+  put<D extends { key: string }>(entry: CacheEntry<D>): Promise<void>;
+}
+
+export function figureCache(dir: URL): FigureStore & { sweep(): Promise<void> } {
   const entry = (key: string) => new URL(`${key}/`, dir);
   const cache = {
-    async get(key: string): Promise<Conv1Result | undefined> {
-      let manifest: Partial<Manifest> | null;
+    async get<D extends { key: string } = Conv1Data>(key: string): Promise<CacheEntry<D> | undefined> {
+      let manifest: Partial<Manifest<D>> | null;
       try {
-        manifest = JSON.parse(await readFile(new URL('manifest.json', entry(key)), 'utf8')) as Partial<Manifest> | null;
+        manifest = JSON.parse(await readFile(new URL('manifest.json', entry(key)), 'utf8')) as Partial<Manifest<D>> | null;
       } catch {
         return undefined;
       }
@@ -39,17 +50,17 @@ export function figureCache(dir: URL) {
       return { data: manifest.data, files };
     },
 
-    async put({ data, files }: Conv1Result): Promise<void> {
+    async put<D extends { key: string }>({ data, files }: CacheEntry<D>): Promise<void> {
       await mkdir(dir, { recursive: true });
       const staging = stagingFolder(dir);
       try {
         await mkdir(staging);
-        const listed: Manifest['files'] = {};
+        const listed: Manifest<D>['files'] = {};
         for (const [name, bytes] of files) {
           await writeFile(new URL(name, staging), bytes);
           listed[name] = { size: bytes.byteLength, sha256: sha256(bytes) };
         }
-        const manifest: Manifest = { data, files: listed, sha256: manifestHash(data, listed) };
+        const manifest: Manifest<D> = { data, files: listed, sha256: manifestHash(data, listed) };
         await writeFile(new URL('manifest.json', staging), JSON.stringify(manifest));
         // A concurrent build may have put the same entry in place first: identical inputs, identical files.
         await publish(staging, entry(data.key), async () => (await cache.get(data.key)) !== undefined);

@@ -1,5 +1,5 @@
 /** What the pipeline produces: named files plus the JSON-safe description pages are built from. */
-import type { FilterReport, LayerReport } from './analyse/index.ts';
+import type { Family, FilterReport, LayerReport } from './analyse/index.ts';
 import type { ChannelOrder } from './kernel.ts';
 import type { GridOrder } from './render/grid.ts';
 import type { Normalization, PixelRounding } from './render/normalize.ts';
@@ -98,6 +98,32 @@ export interface EdgeTestFigure {
   shown: { deg: number; peak: number; pattern: FigureRef; response: FigureRef }[];
 }
 
+/** One checkpoint of a training run, as <Conv1Timeline /> shows it. */
+export interface TimelineCheckpoint {
+  step: number;
+  /** The checkpoint's model spec. */
+  file: string;
+  format: string;
+  report: Omit<LayerReport, 'filters'>;
+  /** Mean L2 norm of the filters. */
+  meanL2: number;
+  /** Each filter's family, by index. */
+  filterFamilies: Family[];
+  /** The grid with each filter on its own scale, enlarged. */
+  grid: FigureRef;
+  /** The grid on the one scale all steps share (sharedRange), enlarged. */
+  sharedGrid: FigureRef;
+}
+
+/** A first layer over a training run: checkpoints in step order, with charts of their measures. */
+export interface TimelineData {
+  steps: TimelineCheckpoint[];
+  /** What black and white stand for in every shared grid: centred on zero, ± the largest |weight| of any step. */
+  sharedRange: { min: number; max: number };
+  /** Where each filter's tile sits in the grids (column order), in unenlarged pixels, and the enlargement. */
+  layout: { rows: number; columns: number; tileWidth: number; tileHeight: number; gap: number; scale: number };
+}
+
 export interface Conv1Data {
   model: ModelFacts;
   grids: GridFigure[];
@@ -121,6 +147,8 @@ export interface Conv1Data {
   backend: string;
   /** Content hash of inputs and options; figures with the same key are identical. */
   key: string;
+  /** The `checkpoints` series, when the model has one. */
+  timeline?: TimelineData | undefined;
 }
 
 export interface Conv1Result {

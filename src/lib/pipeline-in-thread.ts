@@ -11,7 +11,7 @@ type Callbacks = 'cache' | 'onPhase' | 'onDownload' | 'onProgress';
 export interface PipelineJob {
   options: Omit<PipelineOptions, Callbacks | 'model' | 'root' | 'packageCache'> & { root?: string | undefined; packageCache?: string | undefined };
   /** A URL stays a URL: a model spec string is resolved against the root, a URL is not. */
-  model: { url: string } | { spec: string };
+  model: { url: string } | { spec: string | undefined };
   /** The figure cache's folder, as a file: URL. */
   figures?: string | undefined;
   /** ThreadedPipelineOptions.oneShot: the thread stays until the process ends. */

@@ -5,7 +5,9 @@ import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/r
 import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
 import type { ComparisonFigure, Conv1Data, Conv1Result, EdgeTestFigure, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
+import type { FigureStore } from './cache.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
+import { resolveSeries, type SeriesSpec } from './timeline/series.ts';
 import type { GridOrder } from './render/grid.ts';
 import type { RgbImage } from './render/image.ts';
 import type { PixelRounding } from './render/normalize.ts';
@@ -14,7 +16,10 @@ import type { PixelRounding } from './render/normalize.ts';
 export const FIGURES_VERSION = 14;
 
 export interface PipelineOptions extends ReadKernelOptions {
-  model: string | URL;
+  /** The model drawn; with `checkpoints` and no model, the last checkpoint. */
+  model?: string | URL | undefined;
+  /** A training run's checkpoints (a folder, a glob or a list), drawn as a timeline beside the model. */
+  checkpoints?: SeriesSpec | undefined;
   /** Enlargement of the grid for display. */
   gridScale: number;
   /** Enlargement of single filters for display. */
@@ -43,12 +48,7 @@ export interface PipelineOptions extends ReadKernelOptions {
    * Looks up figures computed earlier for the same key. The pipeline is pure, so a cache only needs
    * the key; this keeps storage out of the pipeline.
    */
-  cache?:
-    | {
-        get(key: string): Promise<Conv1Result | undefined>;
-        put(result: Conv1Result): Promise<void>;
-      }
-    | undefined;
+  cache?: FigureStore | undefined;
 }
 
 export type Phase = 'read' | 'analyse' | 'render' | 'convolve';
@@ -89,8 +89,25 @@ async function comparisonKernel(spec: ComparisonSpec, main: Kernel, options: Pip
   return (await readModel(spec.model, { ...options, layer: spec.layer, channels: spec.channels })).kernel;
 }
 
-/** Reads conv1, then renders every figure the site can show; reuses cached figures when inputs match. */
+/**
+ * Reads conv1, then renders every figure the site can show; reuses cached figures when inputs match.
+ * A checkpoint series is drawn beside it, each checkpoint cached on its own (timeline-figures.ts).
+ */
 export async function runPipeline(options: PipelineOptions): Promise<Conv1Result & { cached: boolean }> {
+  const root = options.root ?? new URL(`file://${process.cwd()}/`);
+  const series = options.checkpoints === undefined ? undefined : await resolveSeries(options.checkpoints, root);
+  const model = options.model ?? series?.at(-1)!.model;
+  if (model === undefined) throw new Conv1Error('model', 'is not given', 'Set `model` to a model file, URL or npm: spec, or give `checkpoints`, whose last checkpoint is then drawn.');
+  if (!series) return drawModel({ ...options, model });
+  const { timelineFigures } = await import('./timeline/timeline-figures.ts');
+  const [drawn, timeline] = await Promise.all([
+    drawModel({ ...options, model }),
+    timelineFigures(series, { ...options, root, cache: options.cache }),
+  ]);
+  return { ...drawn, data: { ...drawn.data, timeline: timeline.data }, files: new Map([...drawn.files, ...timeline.files]) };
+}
+
+async function drawModel(options: PipelineOptions & { model: string | URL }): Promise<Conv1Result & { cached: boolean }> {
   const phase = async <T>(name: Phase, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     options.onPhase?.(name);

@@ -76,10 +76,10 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
 
 /** A local model file restarts the dev server when it changes; npm and http models are immutable here. */
 async function watchLocalModels(models: ModelOptions[], root: URL, addWatchFile: (path: URL) => void): Promise<void> {
-  const local = models.filter((model) => !/^(npm|https?):/.test(model.model));
+  const local = models.flatMap(({ model }) => (model === undefined || /^(npm|https?):/.test(model) ? [] : [model]));
   if (local.length === 0) return;
   const { resolveModel } = await import('../../lib/read-kernel.ts');
-  for (const model of local) addWatchFile(await resolveModel(model.model, { root }));
+  for (const model of local) addWatchFile(await resolveModel(model, { root }));
 }
 
 async function computeFigures(
@@ -118,7 +118,8 @@ async function computeFigures(
       log('download').info(total ? `${step * 10}% (${mb(received)} of ${mb(total)} MB)` : `${mb(received)} MB`);
     },
   });
-  const { model } = result.data;
+  const { model, timeline } = result.data;
+  if (timeline) log('timeline').info(`${timeline.steps.length} checkpoints, steps ${timeline.steps[0]!.step}–${timeline.steps.at(-1)!.step}`);
   logger.info(
     `${name === 'default' ? '' : `${name}: `}${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
       `${result.files.size} figures ${result.cached ? 'from cache' : `rendered, convolved on ${result.data.backend}`} in ${Math.round(performance.now() - started)} ms`,

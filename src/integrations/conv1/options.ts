@@ -29,10 +29,18 @@ export const DEFAULT_COMPARISONS: z.output<typeof comparison>[] = [
   { id: 'noise-1', model: 'control:noise:1' },
 ];
 
+/** A training run's checkpoints: a folder, a glob, or a list of model specs and { step, model }. */
+const checkpoints = z.union([
+  z.string().min(1),
+  z.array(z.union([z.string().min(1), z.strictObject({ step: z.number().int().min(0), model: z.string().min(1) })])).min(1),
+]);
+
 /** What a model entry says about the model itself; never taken from another entry. */
 const modelFields = {
   /** A model file (path relative to the project root, or file: URL), an http(s) URL, or npm:<package>@<version>/<path>[#integrity]. */
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
+  /** Checkpoints of a training run, shown by <Conv1Timeline />; without `model`, the last one is the model. */
+  checkpoints: checkpoints.optional(),
   /** The convolution to draw; by default the first one reached from the model's input. */
   layer: z.string().min(1).optional(),
   /** Input channel order of the model; auto uses a preset for well-known models, else rgb. */
@@ -80,13 +88,14 @@ const DISPLAY_DEFAULTS = {
 /** The name components use for the top-level model when they are given no `model`. */
 export const DEFAULT_MODEL_NAME = 'default';
 
-const modelEntry = z.strictObject({ ...modelFields, ...displayFields });
+const modelEntry = z.strictObject({ ...modelFields, ...displayFields }).refine((entry) => entry.model !== undefined || entry.checkpoints !== undefined, {
+  message: 'needs a `model` or `checkpoints`',
+});
 type ModelEntry = z.output<typeof modelEntry>;
 
 export const optionsSchema = z
   .strictObject({
     ...modelFields,
-    model: modelFields.model.default(DEFAULT_MODEL),
     ...displayFields,
     /** Further models, by name: `<Conv1Grid model="name" />`. */
     models: z
@@ -114,7 +123,9 @@ type ParsedOptions = z.output<typeof optionsSchema>;
 /** One model as the pipeline and the components need it: every option decided. */
 export interface ModelOptions {
   name: string;
-  model: string;
+  /** Undefined only with `checkpoints`: the pipeline draws the last checkpoint. */
+  model: string | undefined;
+  checkpoints: z.output<typeof checkpoints> | undefined;
   label: string;
   layer: string | undefined;
   channels: 'rgb' | 'bgr' | undefined;
@@ -148,18 +159,27 @@ export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
   const entry = (name: string, options: ModelEntry): ModelOptions => ({
     name,
     model: options.model,
-    label: options.label ?? modelLabel(options.model),
+    checkpoints: options.checkpoints,
+    label: options.label ?? modelLabel(options.model ?? seriesName(options.checkpoints!)),
     layer: options.layer,
     channels: options.channels === 'auto' ? undefined : options.channels,
     compare: (options.compare ?? DEFAULT_COMPARISONS).map((spec) => ({ ...spec, label: spec.label ?? spec.id })),
     ...display(options),
   });
   return {
-    models: [entry(DEFAULT_MODEL_NAME, top), ...Object.entries(models).map(([name, options]) => entry(name, options))],
+    // The top-level model is ResNet50 unless it is a training run's last checkpoint.
+    models: [entry(DEFAULT_MODEL_NAME, { ...top, model: top.model ?? (top.checkpoints ? undefined : DEFAULT_MODEL) }), ...Object.entries(models).map(([name, options]) => entry(name, options))],
     autoImport,
     lang,
     registry,
   };
+}
+
+/** A series' name: its folder's, or the last checkpoint's. */
+function seriesName(series: z.output<typeof checkpoints>): string {
+  if (typeof series === 'string') return series.replace(/\/?[^/]*[*?[{].*$/, '') || series;
+  const last = series.at(-1)!;
+  return typeof last === 'string' ? last : last.model;
 }
 
 /** A short name for a model spec: the default model's, else the package's or the file's name. */

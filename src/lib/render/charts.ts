@@ -9,9 +9,9 @@ import { FAMILIES, SELECTIVITY_MIN, type Family, type FilterReport } from '../an
  * reproducible and cached pages do not change for nothing.
  */
 
-const FILL = 'var(--chart-fill, #4a7bd0)';
-const FONT_FAMILY = 'system-ui, sans-serif';
-const FONT_SIZE = 12;
+export const FILL = 'var(--chart-fill, #4a7bd0)';
+export const FONT_FAMILY = 'system-ui, sans-serif';
+export const FONT_SIZE = 12;
 
 export interface ChartOptions {
   /** Accessible name (also the tooltip); generated in English from the data when absent. */
@@ -190,7 +190,7 @@ export function familyBars(families: Record<Family, number>, labels: Record<Fami
  * Width and height set to the viewBox, so the chart has a natural size and CSS can still scale it;
  * role="img" with a <title> first is what screen readers announce as one image with a name.
  */
-function svg(width: number, height: number, title: string, description: string | undefined, parts: string[]): string {
+export function svg(width: number, height: number, title: string, description: string | undefined, parts: string[]): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${num(width)} ${num(height)}" width="${num(width)}" height="${num(height)}" role="img">` +
     `<title>${xml(title)}</title>` +
@@ -201,7 +201,7 @@ function svg(width: number, height: number, title: string, description: string |
 }
 
 /** Rounded to 2 decimals, without a "-0" that would make equal charts differ. */
-function num(value: number): string {
+export function num(value: number): string {
   const rounded = Math.round(value * 100) / 100;
   return String(rounded === 0 ? 0 : rounded);
 }
@@ -210,7 +210,7 @@ function num(value: number): string {
  * Text safe in XML content and attribute values. Characters XML 1.0 cannot hold at all (control
  * characters, lone surrogates) cannot be escaped, so they are dropped rather than break the chart.
  */
-function xml(text: string): string {
+export function xml(text: string): string {
   return text
     .replace(/[^\t\n\r\u{20}-\u{D7FF}\u{E000}-\u{FFFD}\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/&/g, '&amp;')
@@ -225,7 +225,7 @@ function xml(text: string): string {
  * Latin letters and digits in a sans-serif font (generous: the average is nearer 0.55 em), a full em
  * for East Asian characters, which are square.
  */
-function textWidth(text: string): number {
+export function textWidth(text: string): number {
   let ems = 0;
   for (const char of text) ems += char.codePointAt(0)! >= 0x2e80 ? 1 : 0.6;
   return ems * FONT_SIZE;

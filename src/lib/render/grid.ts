@@ -1,6 +1,6 @@
 import type { Kernel } from '../kernel.ts';
 import { blankImage, type RgbImage } from './image.ts';
-import { displayRange, filterImage, type Normalization, type PixelRounding } from './normalize.ts';
+import { displayRange, filterImage, type FilterRange, type Normalization, type PixelRounding } from './normalize.ts';
 
 /**
  * column: filter i at column ⌊i/rows⌋, row i mod rows — the order of the reference article's loop.
@@ -35,15 +35,17 @@ export function gridLayout(kernel: Pick<Kernel, 'shape'>, order: GridOrder, gap 
 export interface GridOptions {
   order?: GridOrder;
   normalize?: Normalization;
-  rounding?: PixelRounding;
+  rounding?: PixelRounding | undefined;
+  /** One range for every filter, overriding `normalize`: a scale shared with other grids. */
+  range?: FilterRange | undefined;
 }
 
 /** All filters tiled with black gaps: 63×63 for ResNet50's 64 filters of 7×7. */
-export function renderGrid(kernel: Kernel, { order = 'column', normalize = 'filter', rounding }: GridOptions = {}): RgbImage {
+export function renderGrid(kernel: Kernel, { order = 'column', normalize = 'filter', rounding, range }: GridOptions = {}): RgbImage {
   const layout = gridLayout(kernel, order);
   const grid = blankImage(layout.width, layout.height);
   // global and zero use one range for all filters: compute it once.
-  const shared = normalize === 'filter' ? undefined : displayRange(kernel, 0, normalize);
+  const shared = range ?? (normalize === 'filter' ? undefined : displayRange(kernel, 0, normalize));
   layout.cells.forEach((cell, f) => {
     const tile = filterImage(kernel, f, normalize, { range: shared, rounding });
     for (let y = 0; y < tile.height; y++)

@@ -9,27 +9,26 @@ import type { Checkpoint } from './series.ts';
  * measures a single file, so the verdict at the last step is exactly what `report` would say of it.
  */
 
-export interface TimelinePoint {
+export interface CheckpointMeasures {
+  report: Omit<LayerReport, 'filters'>;
+  /** Mean L2 norm of the filters: how far the weights have grown or shrunk from their initialisation. */
+  meanL2: number;
+  filters: LayerReport['filters'];
+}
+
+export interface TimelinePoint extends Omit<CheckpointMeasures, 'filters'> {
   step: number;
   /** The checkpoint's model spec, without an integrity pin. */
   file: string;
   format: string;
-  report: Omit<LayerReport, 'filters'>;
-  /** Mean L2 norm of the filters: how far the weights have grown or shrunk from their initialisation. */
-  meanL2: number;
-}
-
-export interface TimelineStep extends TimelinePoint {
-  kernel: Kernel;
-  filters: LayerReport['filters'];
 }
 
 /**
- * Reads and measures every checkpoint, one at a time (a long run's kernels are not all held at once by
- * the caller unless it keeps them). Every kernel must have the first checkpoint's shape: a series that
- * changes architecture midway is not one layer's history.
+ * Every checkpoint's kernel, read one at a time so that a long run's kernels need not all be held.
+ * Every kernel must have the first one's shape: a series that changes architecture midway is not
+ * one layer's history.
  */
-export async function* measureSeries(series: readonly Checkpoint[], options: ReadKernelOptions = {}): AsyncGenerator<TimelineStep> {
+export async function* readSeries(series: readonly Checkpoint[], options: ReadKernelOptions = {}): AsyncGenerator<{ step: number; kernel: Kernel }> {
   let shape: Kernel['shape'] | undefined;
   for (const { step, model } of series) {
     const { kernel } = await readModel(model, options);
@@ -40,8 +39,16 @@ export async function* measureSeries(series: readonly Checkpoint[], options: Rea
         'A timeline shows one layer over one training run: list only checkpoints of the same network, or choose the layer with `layer`.',
       );
     shape = kernel.shape;
-    const { filters, ...report } = analyseLayer(kernel);
-    const meanL2 = filters.reduce((sum, filter) => sum + filter.strength.l2, 0) / filters.length;
-    yield { step, file: kernel.source, format: kernel.format, report, meanL2, kernel, filters };
+    yield { step, kernel };
   }
+}
+
+export function measureCheckpoint(kernel: Kernel): CheckpointMeasures {
+  const { filters, ...report } = analyseLayer(kernel);
+  const meanL2 = filters.reduce((sum, filter) => sum + filter.strength.l2, 0) / filters.length;
+  return { report, meanL2, filters };
+}
+
+export async function* measureSeries(series: readonly Checkpoint[], options: ReadKernelOptions = {}): AsyncGenerator<TimelinePoint & { filters: LayerReport['filters'] }> {
+  for await (const { step, kernel } of readSeries(series, options)) yield { step, file: kernel.source, format: kernel.format, ...measureCheckpoint(kernel) };
 }

@@ -35,6 +35,15 @@ describe('conv1() options', () => {
     expect([autoImport, lang]).toEqual([true, undefined]);
   });
 
+  it('takes a training run as the model: the last checkpoint unless a model is named, labelled by its folder', () => {
+    const { models } = parseOptions({ checkpoints: 'runs/a/', models: { b: { checkpoints: 'runs/b/epoch-*.safetensors' }, c: { model: 'c.onnx', checkpoints: ['c-1.onnx', { step: 2, model: 'c-final.onnx' }] } } });
+    expect(models.map(({ name, model, label, checkpoints }) => ({ name, model, label, checkpoints }))).toEqual([
+      { name: 'default', model: undefined, label: 'a', checkpoints: 'runs/a/' },
+      { name: 'b', model: undefined, label: 'b', checkpoints: 'runs/b/epoch-*.safetensors' },
+      { name: 'c', model: 'c.onnx', label: 'c.onnx', checkpoints: ['c-1.onnx', { step: 2, model: 'c-final.onnx' }] },
+    ]);
+  });
+
   it('gives named models the top level display and photo options, but their own model, layer, channels and comparisons', () => {
     const { models } = parseOptions({
       layer: 'conv1',
@@ -59,7 +68,9 @@ describe('conv1() options', () => {
   it.each([
     [{ models: { default: { model: 'a.json' } } }, /`models\.default`: .*names the top-level model/],
     [{ models: { '2nd': { model: 'a.json' } } }, /`models\.2nd`: start with a letter/],
-    [{ models: { second: {} } }, /`models\.second\.model`/],
+    [{ models: { second: {} } }, /`models\.second`: needs a `model` or `checkpoints`/],
+    [{ checkpoints: [{ step: 1.5, model: 'a.pt' }] }, /`checkpoints`: give a folder, a glob, or a non-empty list .*step a whole number/],
+    [{ checkpoints: [] }, /`checkpoints`: Too small/],
     [{ models: { second: { model: 'a.json', colour: 'red' } } }, /`models\.second`: Unrecognized key/],
     [{ autoImport: 'yes' }, /`autoImport`/],
     [{ normalize: 'both' }, /`normalize`/],

@@ -30,10 +30,10 @@ export const DEFAULT_COMPARISONS: z.output<typeof comparison>[] = [
 ];
 
 /** A training run's checkpoints: a folder, a glob, or a list of model specs and { step, model }. */
-const checkpoints = z.union([
-  z.string().min(1),
-  z.array(z.union([z.string().min(1), z.strictObject({ step: z.number().int().min(0), model: z.string().min(1) })])).min(1),
-]);
+const checkpoints = z.union(
+  [z.string().min(1), z.array(z.union([z.string().min(1), z.strictObject({ step: z.number().int().min(0), model: z.string().min(1) })])).min(1)],
+  { error: 'give a folder, a glob, or a non-empty list of model specs and { step, model } objects (step a whole number from 0)' },
+);
 
 /** What a model entry says about the model itself; never taken from another entry. */
 const modelFields = {

@@ -14,6 +14,7 @@ import { DEFAULT_MODEL } from '../src/lib/presets.ts';
 import { benchBuild } from './build.ts';
 import { benchConvolve, ROUNDS as CONVOLVE_ROUNDS } from './convolve.ts';
 import { measurePageWeight } from './page-weight.ts';
+import { benchTimeline } from './timeline.ts';
 import { benchTwoModels } from './two-models.ts';
 import { median } from '../src/lib/analyse/analyse-filter.ts';
 import type { ReadPath, ReadResult } from './read-conv1.ts';
@@ -110,6 +111,9 @@ const siteBuild = await benchBuild(ROOT);
 process.stderr.write('building a site with two models: one and two models cold, the second model alone, warm, and the peer…\n');
 const twoModels = await benchTwoModels(ROOT);
 
+process.stderr.write('building the site with a training timeline, cold and warm…\n');
+const timeline = await benchTimeline(ROOT);
+
 process.stderr.write('building the site and weighing its pages…\n');
 await run(process.execPath, [fileURLToPath(new URL('node_modules/astro/bin/astro.mjs', ROOT)), 'build', '--outDir', 'bench/results/site'], { cwd: fileURLToPath(ROOT), env: { ...process.env, BASE: '/' }, maxBuffer: 1 << 26 });
 const pages = await measurePageWeight(new URL('bench/results/site/', ROOT), '/', ['ja/resnet50-conv1/', 'en/resnet50-conv1/', 'ja/filter-diagnostics/', 'en/filter-diagnostics/']);
@@ -166,7 +170,8 @@ the same results to float rounding.
 
 ${siteBuild.section}
 ${twoModels.section}
-## 5. The article pages (initial load at 1280×800, gzip as a static host serves it)
+${timeline.section}
+## 6. The article pages (initial load at 1280×800, gzip as a static host serves it)
 
 ${table(
   ['page', 'requests', 'transferred', 'HTML', 'CSS', 'JS files', 'inline JS (raw)', 'images'],

@@ -6,7 +6,7 @@
  * - one model: the repository's site as it is (bench/build-configs/ours.astro.config.mjs).
  * - two models: the same site with `models: { second: { model: SECOND_MODEL } }` added to its conv1()
  *   options and one more page, /second-model/, that shows the second model with the components
- *   (bench/build-configs/two-models.astro.config.mjs). The second model is the FaceBoxes TF.js
+ *   (bench/build-configs/extended.astro.config.mjs). The second model is the FaceBoxes TF.js
  *   graph model the site already downloads for its comparisons: a real model of another shape.
  * - peer: the two-model site's pages built by plain Astro, `virtual:conv1` a static module captured
  *   from a two-model build and every figure a static file (bench/build-configs/peer.astro.config.mjs).
@@ -75,19 +75,19 @@ const config = (root: URL, name: string) => new URL(`bench/build-configs/${name}
 /** What each kind of build runs; `secondKey` is the second model's figure cache entry, once known. */
 function spec(l: Layout, kind: TwoModelKind | 'first-one' | 'first-two' | 'first-peer', secondKey?: string): BuildSpec {
   const figures = (side: 'one' | 'two') => new URL('conv1/figures/', l.cache[side]);
-  const two = { BENCH_SECOND_MODEL: SECOND_MODEL };
+  const two = { BENCH_CONV1_EXTRA: JSON.stringify({ models: { [SECOND]: { model: SECOND_MODEL } } }), BENCH_EXTRA_PAGE: 'second-model' };
   switch (kind) {
     case 'cold-one':
     case 'first-one':
       return { kind, config: config(l.root, 'ours'), cacheDir: l.cache.one, outDir: l.out.one, clear: [figures('one')] };
     case 'cold-two':
-      return { kind, config: config(l.root, 'two-models'), cacheDir: l.cache.two, outDir: l.out.two, env: two, clear: [figures('two')] };
+      return { kind, config: config(l.root, 'extended'), cacheDir: l.cache.two, outDir: l.out.two, env: two, clear: [figures('two')] };
     case 'first-two':
-      return { kind, config: config(l.root, 'two-models'), cacheDir: l.cache.two, outDir: l.out.two, env: { ...two, BENCH_CONV1_CAPTURE: path(l.capture) }, clear: [figures('two')] };
+      return { kind, config: config(l.root, 'extended'), cacheDir: l.cache.two, outDir: l.out.two, env: { ...two, BENCH_CONV1_CAPTURE: path(l.capture) }, clear: [figures('two')] };
     case 'second-alone':
-      return { kind, config: config(l.root, 'two-models'), cacheDir: l.cache.two, outDir: l.out.two, env: two, clear: [new URL(`${secondKey}/`, figures('two'))] };
+      return { kind, config: config(l.root, 'extended'), cacheDir: l.cache.two, outDir: l.out.two, env: two, clear: [new URL(`${secondKey}/`, figures('two'))] };
     case 'warm':
-      return { kind, config: config(l.root, 'two-models'), cacheDir: l.cache.two, outDir: l.out.two, env: two };
+      return { kind, config: config(l.root, 'extended'), cacheDir: l.cache.two, outDir: l.out.two, env: two };
     case 'peer':
     case 'first-peer':
       return {
@@ -95,7 +95,7 @@ function spec(l: Layout, kind: TwoModelKind | 'first-one' | 'first-two' | 'first
         config: config(l.root, 'peer'),
         cacheDir: l.cache.peer,
         outDir: l.out.peer,
-        env: { BENCH_PUBLIC_DIR: path(l.peerPublic), BENCH_CONV1_MODULE: path(l.capture), BENCH_SECOND_MODEL_PAGE: '1' },
+        env: { BENCH_PUBLIC_DIR: path(l.peerPublic), BENCH_CONV1_MODULE: path(l.capture), BENCH_EXTRA_PAGE: 'second-model' },
       };
   }
 }

@@ -7,7 +7,7 @@
  * served in that build) returned by a ten-line Vite plugin. The MDX articles use the components
  * without an import line, so the peer adds the integration's own auto-import Vite plugin: a small
  * module of its own in the compiled package, which loads none of the integration's other code.
- * BENCH_SECOND_MODEL_PAGE adds the page bench/two-models.ts adds to the two-model site.
+ * BENCH_EXTRA_PAGE adds the page bench/two-models.ts adds to the two-model site (extra-page.mjs).
  *
  * The settings below repeat the repository's astro.config.mjs minus the integration: importing that
  * file would load the integration and run it (its pipelines start in config:setup), the cost the peer
@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
 import { vitePluginAutoImport } from '../../compiled/integrations/conv1/vite-plugin-auto-import.js';
-import { secondModelPage } from './second-model-page.mjs';
+import { extraPage } from './extra-page.mjs';
 
 const env = (/** @type {string} */ name) => {
   const value = process.env[name];
@@ -38,7 +38,7 @@ export default defineConfig({
   markdown: {
     shikiConfig: { themes: { light: 'github-light-high-contrast', dark: 'github-dark-high-contrast' } },
   },
-  integrations: [mdx(), ...(process.env.BENCH_SECOND_MODEL_PAGE ? [secondModelPage()] : [])],
+  integrations: [mdx(), ...(process.env.BENCH_EXTRA_PAGE ? [extraPage(process.env.BENCH_EXTRA_PAGE)] : [])],
   outDir: env('BENCH_OUT_DIR'),
   cacheDir: env('BENCH_CACHE_DIR'),
   publicDir: env('BENCH_PUBLIC_DIR'),

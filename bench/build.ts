@@ -386,7 +386,7 @@ const AVIF = { quality: 65, effort: 1 };
  * least 10% of the bytes with the cold build still within its target.
  */
 async function benchFormats(l: Layout, figures: URL, cold: BuildStats | undefined, peer: BuildStats | undefined): Promise<NonNullable<BuildBenchResult['formats']>> {
-  const { TONE_ENCODING } = await import('../src/lib/pipeline.ts');
+  const { TONE_ENCODING } = await import('../src/lib/figure-encoder.ts');
   const { small, large } = TONE_ENCODING;
   // Widened: the comparison holds whichever format the pipeline uses for each kind.
   const formatOf = (kind: 'small' | 'large'): string => TONE_ENCODING[kind].format;

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Conv1Error } from './errors.ts';
 import { glorotUniformKernel, NOISE_SWEEP, withGaussianNoise } from './analyse/random-init.ts';
-import { loadPhoto, resolvePhoto, type PhotoSpec } from './convolve/photo.ts';
-import type { ComparisonFigure, Conv1Data, Conv1Result, EdgeTestFigure, FigureRef, FilterFigure, GridFigure, NoiseSweepPoint, PhotoFigure } from './figures.ts';
+import type { LayerReport } from './analyse/index.ts';
+import { resolvePhoto, type Photo, type PhotoSpec } from './convolve/photo.ts';
+import type { ComparisonFigure, Conv1Data, Conv1Result, FilterFigure, NoiseSweepPoint } from './figures.ts';
 import { channelsForDisplay, type ChannelOrder, type Kernel } from './kernel.ts';
+import { filterRange } from './render/normalize.ts';
 import type { FigureStore } from './cache.ts';
+import type { ConvLayer } from './formats/format.ts';
 import { readModel, type ReadKernelOptions } from './read-kernel.ts';
 import { resolveSeries, type SeriesSpec } from './timeline/series.ts';
-import type { GridOrder } from './render/grid.ts';
-import type { RgbImage } from './render/image.ts';
 import type { PixelRounding } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
@@ -24,6 +25,12 @@ export interface PipelineOptions extends ReadKernelOptions {
   gridScale: number;
   /** Enlargement of single filters for display. */
   filterScale: number;
+  /**
+   * all: every figure the components can show. layer: the layer itself only (grids, filters, the
+   * analysis), without photos, comparisons, the noise sweep or edge tests, for pages that show many
+   * layers side by side.
+   */
+  figureSet?: 'all' | 'layer' | undefined;
   /** How scaled weights become grey levels in grids and filter images; the recipe's truncation by default. */
   rounding?: PixelRounding | undefined;
   photos: PhotoSpec[];
@@ -61,22 +68,6 @@ export interface ComparisonSpec {
   channels?: ChannelOrder | undefined;
 }
 
-const GRID_ORDERS: readonly GridOrder[] = ['column', 'row'];
-/** Comparison grids are enlarged by whole pixels to about this width, whatever their size. */
-const COMPARISON_WIDTH = 320;
-/** Encodes in flight at once: enough to fill libuv's default pool of four threads. */
-const ENCODE_CONCURRENCY = 4;
-/**
- * Photos and response maps are continuous-tone: WebP at effort 2 (twice as fast as the default 4,
- * files about 6% larger). AVIF was measured against it (npm run bench, BENCHMARKS.md §3): at the
- * WebP's fidelity it saves only about 10% of the bytes for an encode 8 to 15 times slower, short of
- * what a slower cold build would need to pay for, so both kinds of figure stay WebP; the bench
- * checks this choice against its own rule on every run.
- */
-export const TONE_ENCODING = {
-  small: { format: 'webp', quality: 80, effort: 2 },
-  large: { format: 'webp', quality: 80, effort: 2 },
-} as const;
 /** Seeds of the controls, fixed so that the site and its cache are reproducible. */
 const GLOROT_SEED = 1;
 const NOISE_SEED = 7;
@@ -107,6 +98,57 @@ export async function runPipeline(options: PipelineOptions): Promise<Conv1Result
   return { ...drawn, data: { ...drawn.data, timeline: timeline.data }, files: new Map([...drawn.files, ...timeline.files]) };
 }
 
+/** What a model's figures are made from, decided and checked before anything is drawn. */
+interface Inputs {
+  kernel: Kernel;
+  convolutions: ConvLayer[];
+  photos: Photo[];
+  responseFilters: number[];
+  largeResponses: Set<number>;
+  comparisons: { spec: ComparisonSpec; kernel: Kernel }[];
+  sweep: boolean;
+  rounding: PixelRounding;
+  key: string;
+}
+
+/**
+ * The read stage: the kernel, the photos and comparison layers, the options checked against the
+ * kernel, and the key that names the figures made from all of them. `figureSet: 'layer'` leaves out
+ * everything beyond the layer itself.
+ */
+async function readInputs(options: PipelineOptions & { model: string | URL }): Promise<Inputs> {
+  const { kernel, convolutions } = await readModel(options.model, options);
+  const layerOnly = options.figureSet === 'layer';
+  const root = options.root ?? new URL(`file://${process.cwd()}/`);
+  const photos = layerOnly ? [] : await Promise.all(options.photos.map((spec) => resolvePhoto(spec, root)));
+  const photoBytes = await Promise.all(photos.map((photo) => readFile(photo.file).catch(() => new Uint8Array())));
+  const filterCount = kernel.shape[3];
+  const responseFilters = layerOnly ? [] : options.responses === 'all' ? [...Array(filterCount).keys()] : options.responses;
+  for (const f of responseFilters)
+    if (!Number.isInteger(f) || f < 0 || f >= filterCount)
+      throw new Conv1Error('responses', `names filter ${f}, but ${kernel.layer} has filters 0–${filterCount - 1}`, 'Fix the `responses` option of conv1() in astro.config.mjs, or leave it at "all".');
+  const largeResponses = new Set(layerOnly ? [] : (options.largeResponses ?? [0]));
+  for (const f of largeResponses)
+    if (!responseFilters.includes(f)) throw new Conv1Error('largeResponses', `names filter ${f}, whose responses are not computed`, 'List only filters that `responses` includes.');
+  const specs = layerOnly ? [] : (options.compare ?? []);
+  const comparisons = await Promise.all(specs.map(async (spec) => ({ spec, kernel: await comparisonKernel(spec, kernel, options) })));
+  const rounding = options.rounding ?? 'truncate';
+  const key = hashInputs([kernel, ...comparisons.map((c) => c.kernel)], photoBytes, {
+    version: FIGURES_VERSION,
+    figureSet: options.figureSet ?? 'all',
+    gridScale: options.gridScale,
+    filterScale: options.filterScale,
+    rounding,
+    photoWidth: options.photoWidth,
+    responseFilters,
+    largeResponses: [...largeResponses].sort((a, b) => a - b),
+    photos: photos.map(({ id, title, credit, license }) => ({ id, title, credit, license })),
+    convolutions: convolutions.map((c) => [c.name, c.shape]),
+    comparisons: specs,
+  });
+  return { kernel, convolutions, photos, responseFilters, largeResponses, comparisons, sweep: !layerOnly, rounding, key };
+}
+
 async function drawModel(options: PipelineOptions & { model: string | URL }): Promise<Conv1Result & { cached: boolean }> {
   const phase = async <T>(name: Phase, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -117,194 +159,66 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
   };
   const read = performance.now();
   options.onPhase?.('read');
-  const { kernel, convolutions } = await readModel(options.model, options);
-  const root = options.root ?? new URL(`file://${process.cwd()}/`);
-  const photos = await Promise.all(options.photos.map((spec) => resolvePhoto(spec, root)));
-  const photoBytes = await Promise.all(photos.map((photo) => readFile(photo.file).catch(() => new Uint8Array())));
-  const filterCount = kernel.shape[3];
-  const responseFilters = options.responses === 'all' ? [...Array(filterCount).keys()] : options.responses;
-  for (const f of responseFilters)
-    if (!Number.isInteger(f) || f < 0 || f >= filterCount)
-      throw new Conv1Error('responses', `names filter ${f}, but ${kernel.layer} has filters 0–${filterCount - 1}`, 'Fix the `responses` option of conv1() in astro.config.mjs, or leave it at "all".');
-
-  const largeResponses = new Set(options.largeResponses ?? [0]);
-  for (const f of largeResponses)
-    if (!responseFilters.includes(f))
-      throw new Conv1Error('largeResponses', `names filter ${f}, whose responses are not computed`, 'List only filters that `responses` includes.');
-  const comparisonSpecs = options.compare ?? [];
-  const rounding = options.rounding ?? 'truncate';
-  const comparisonKernels = await Promise.all(comparisonSpecs.map((spec) => comparisonKernel(spec, kernel, options)));
-
-  const key = hashInputs([kernel, ...comparisonKernels], photoBytes, {
-    version: FIGURES_VERSION,
-    gridScale: options.gridScale,
-    filterScale: options.filterScale,
-    rounding,
-    photoWidth: options.photoWidth,
-    responseFilters,
-    largeResponses: [...largeResponses].sort((a, b) => a - b),
-    photos: photos.map(({ id, title, credit, license }) => ({ id, title, credit, license })),
-    convolutions: convolutions.map((c) => [c.name, c.shape]),
-    comparisons: comparisonSpecs,
-  });
-  const hit = await options.cache?.get(key);
+  const inputs = await readInputs(options);
+  const hit = await options.cache?.get(inputs.key);
   options.onPhase?.('read', performance.now() - read);
   // What this read cost is a fact of this build, not of the one that filled the cache.
-  if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: kernel.bytesRead } }, cached: true };
+  if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: inputs.kernel.bytesRead } }, cached: true };
 
   // Loaded only now: a warm build, which runs the pipeline only to find its key, never loads the
   // analysis, the renderers or the convolutions.
-  const [
-    { analyseInThread },
-    { convolveAll },
-    { cropToResponse, halveImage, halveMap, preprocess, responseImage, splitChannels },
-    { channelsImage },
-    { gridLayout, renderGrid },
-    { encodePng, enlarge },
-    { displayRange, filterImage, filterRange, NORMALIZATIONS },
-    { edgeTest },
-  ] = await Promise.all([
+  const [{ analyseInThread }, { FigureEncoder }, layer, { drawPhotos }] = await Promise.all([
     import('./analyse/analyse-in-thread.ts'),
-    import('./convolve/convolve-all.ts'),
-    import('./convolve/response.ts'),
-    import('./render/diverging.ts'),
-    import('./render/grid.ts'),
-    import('./render/image.ts'),
-    import('./render/normalize.ts'),
-    import('./analyse/edge-test.ts'),
+    import('./figure-encoder.ts'),
+    import('./stages/draw-layer.ts'),
+    import('./stages/draw-photos.ts'),
   ]);
-  const files = new Map<string, Uint8Array>();
-  // Encoding is most of the work; sharp encodes on libuv's thread pool, so a few at a time keep
-  // every core busy. Each image is drawn only when its encode can start: drawing all of them up
-  // front would hold every image in memory and leave the encoders idle while this thread draws.
-  const encoding = new Set<Promise<unknown>>();
-  const encode = async <T>(job: () => Promise<T>): Promise<T> => {
-    while (encoding.size >= ENCODE_CONCURRENCY) await Promise.race(encoding);
-    const running = job();
-    const tracked = running.finally(() => encoding.delete(tracked));
-    encoding.add(tracked);
-    return running;
-  };
-  const addPng = (file: string, draw: () => RgbImage): Promise<FigureRef> =>
-    encode(async () => {
-      const image = draw();
-      files.set(file, await encodePng(image));
-      return { file, width: image.width, height: image.height };
-    });
-  const encodeTone = async (file: string, image: RgbImage, size: keyof typeof TONE_ENCODING): Promise<FigureRef> => {
-    const { default: sharp } = await import('sharp');
-    const { format, ...settings } = TONE_ENCODING[size];
-    const bytes = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).toFormat(format, settings).toBuffer();
-    files.set(`${file}.${format}`, bytes);
-    return { file: `${file}.${format}`, width: image.width, height: image.height };
-  };
-  // A large figure comes at full width with a half-width rendition for phones; the explorer's many
-  // small responses come at half width only, which is most of the encoding a cold build saves.
-  const addToneImage = (name: string, drawHalf: () => RgbImage, drawFull?: () => RgbImage): Promise<FigureRef> =>
-    encode(async () => {
-      const halfImage = drawHalf();
-      const half = await encodeTone(`${name}-${halfImage.width}w`, halfImage, drawFull ? 'large' : 'small');
-      if (!drawFull) return half;
-      return { ...(await encodeTone(name, drawFull(), 'large')), variants: [half] };
-    });
-
-  const sweptStrengths = NOISE_SWEEP.filter((strength) => strength > 0);
-  const analysed = phase('analyse', () =>
-    analyseInThread([kernel, ...comparisonKernels, ...sweptStrengths.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]),
-  );
-  // Awaited once the figures are drawn; until then its failure must not count as unhandled.
-  analysed.catch(() => undefined);
-
-  const displayed = channelsForDisplay(kernel);
-  const shownChannels = displayed.map((c) => c.index);
-  // Rendering and convolving share the encoders; running side by side, neither waits for the
-  // other's last encodes.
+  const { kernel, comparisons, rounding } = inputs;
+  const encoder = new FigureEncoder();
+  const swept = inputs.sweep ? NOISE_SWEEP.filter((strength) => strength > 0) : [];
+  const analysed = phase('analyse', () => analyseInThread([kernel, ...comparisons.map((c) => c.kernel), ...swept.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]));
+  // Rendering and convolving share the encoder; running side by side, neither waits for the other's
+  // last encodes. Each is awaited once all are under way; until then a failure must not count as
+  // unhandled.
+  const drawing = { gridScale: options.gridScale, filterScale: options.filterScale, rounding };
   const rendered = phase('render', () =>
     Promise.all([
-      Promise.all(
-        GRID_ORDERS.flatMap((order) =>
-          NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
-            const image = renderGrid(kernel, { order, normalize, rounding });
-            const layout = gridLayout(kernel, order);
-            return {
-              order,
-              normalize,
-              raw: await addPng(`grid-${order}-${normalize}.png`, () => image),
-              large: await addPng(`grid-${order}-${normalize}-x${options.gridScale}.png`, () => enlarge(image, options.gridScale)),
-              scale: options.gridScale,
-              // In filter mode each tile has its own range; report the layer's extremes.
-              range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
-              rows: layout.rows,
-              columns: layout.columns,
-            };
-          }),
-        ),
-      ),
-      Promise.all(
-        Array.from({ length: filterCount }, async (_, f) => {
-          const images = {} as FilterFigure['images'];
-          for (const normalize of NORMALIZATIONS)
-            images[normalize] = await addPng(`filter-${pad(f)}-${normalize}.png`, () => enlarge(filterImage(kernel, f, normalize, { rounding }), options.filterScale));
-          const channels = await addPng(`channels-${pad(f)}.png`, () => enlarge(channelsImage(kernel, f, shownChannels), options.filterScale));
-          return { images, channels };
-        }),
-      ),
-      Promise.all(
-        [...largeResponses].map(async (f): Promise<EdgeTestFigure> => {
-          const test = edgeTest(kernel, f);
-          const shown = await Promise.all(
-            test.shown.map(async ({ deg, peak, pattern, response }) => ({
-              deg,
-              peak,
-              pattern: await addPng(`edge-${pad(f)}-${deg}-pattern.png`, () => pattern),
-              response: await addPng(`edge-${pad(f)}-${deg}-response.png`, () => response),
-            })),
-          );
-          return { filter: f, amplitude: test.amplitude, sweep: test.sweep, shown };
-        }),
-      ),
-      Promise.all(
-        comparisonKernels.map((other, i) => {
-          const grid = renderGrid(other, { rounding });
-          return addPng(`compare-${comparisonSpecs[i]!.id}.png`, () => enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
-        }),
-      ),
+      layer.drawGrids(kernel, encoder, drawing),
+      layer.drawFilters(kernel, encoder, drawing),
+      layer.drawEdgeTests(kernel, inputs.largeResponses, encoder),
+      layer.drawComparisonGrids(comparisons.map((c) => ({ id: c.spec.id, kernel: c.kernel })), encoder, rounding),
     ]),
   );
-  rendered.catch(() => undefined);
+  const convolved = phase('convolve', () => drawPhotos(kernel, inputs.photos, { ...options, ...inputs }, encoder));
+  for (const stage of [analysed, rendered, convolved]) stage.catch(() => undefined);
 
-  let backend = 'none';
-  const convolved = phase('convolve', async () => {
-    // A photo's responses are drawn and encoded while the next photo is convolved.
-    const figures: Promise<PhotoFigure>[] = [];
-    for (const photo of photos) {
-      const pixels = await loadPhoto(photo.file, options.photoWidth);
-      const result = await convolveAll(preprocess(pixels, kernel), kernel);
-      backend = result.backend;
-      const planes = splitChannels(result.map);
-      const responses = Promise.all(
-        responseFilters.map((f) =>
-          addToneImage(`response-${photo.id}-${pad(f)}`, () => responseImage(halveMap(planes[f]!)), largeResponses.has(f) ? () => responseImage(planes[f]!) : undefined),
-        ),
-      );
-      const cropped = cropToResponse(pixels, kernel);
-      const image = addToneImage(`photo-${photo.id}`, () => halveImage(cropped), () => cropped);
-      const figure = Promise.all([image, responses]).then(([image, refs]) => ({
-        id: photo.id,
-        title: photo.title,
-        credit: photo.credit,
-        license: photo.license,
-        image,
-        responses: Object.fromEntries(responseFilters.map((f, i) => [f, refs[i]!])),
-      }));
-      figure.catch(() => undefined);
-      figures.push(figure);
-    }
-    return Promise.all(figures);
-  });
-  convolved.catch(() => undefined);
+  const [[grids, filterImages, edgeTests, comparisonGrids], { photos, backend }, reports] = await Promise.all([rendered, convolved, analysed]);
+  encoder.files.set(KERNEL_FILE, kernelBytes(kernel));
+  const data: Conv1Data = {
+    ...layerData(inputs, reports, filterImages, comparisonGrids, swept),
+    grids,
+    channelNames: channelsForDisplay(kernel).map((c) => c.name),
+    kernelFile: KERNEL_FILE,
+    rounding,
+    photoWidth: options.photoWidth,
+    photos,
+    edgeTests,
+    backend,
+    key: inputs.key,
+  };
+  const result = { data, files: encoder.files };
+  await options.cache?.put(result);
+  return { ...result, cached: false };
+}
 
-  const [[grids, filterImages, edgeTests, comparisonGrids], photoFigures, [mainReport, ...otherReports]] = await Promise.all([rendered, convolved, analysed]);
+/** The analysis joined to the drawings: the model's facts, each filter, the comparisons and the noise sweep. */
+function layerData(
+  { kernel, convolutions, comparisons }: Inputs,
+  [mainReport, ...otherReports]: LayerReport[],
+  filterImages: Pick<FilterFigure, 'images' | 'channels'>[],
+  comparisonGrids: ComparisonFigure['grid'][],
+  swept: readonly number[],
+): Pick<Conv1Data, 'model' | 'filters' | 'report' | 'comparisons' | 'noiseSweep'> {
   const { filters: filterReports, ...report } = mainReport!;
   const filters = filterReports.map(
     (diagnostics, f): FilterFigure => ({
@@ -316,59 +230,29 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
       diagnostics,
     }),
   );
-  const comparisons = comparisonSpecs.map((spec, i): ComparisonFigure => {
-    const other = comparisonKernels[i]!;
+  const comparisonFigures = comparisons.map(({ spec, kernel: other }, i): ComparisonFigure => {
     const { filters: _perFilter, ...otherReport } = otherReports[i]!;
-    return {
-      id: spec.id,
-      label: spec.label,
-      source: other.source,
-      layer: other.layer,
-      shape: other.shape,
-      strides: other.strides,
-      channelOrder: other.channelOrder,
-      grid: comparisonGrids[i]!,
-      report: otherReport,
-    };
+    return { id: spec.id, label: spec.label, source: other.source, layer: other.layer, shape: other.shape, strides: other.strides, channelOrder: other.channelOrder, grid: comparisonGrids[i]!, report: otherReport };
   });
-  const sweptReports = otherReports.slice(comparisonSpecs.length);
-  const noiseSweep = NOISE_SWEEP.map((strength): NoiseSweepPoint => {
-    const swept = strength === 0 ? report : sweptReports[sweptStrengths.indexOf(strength)]!;
-    return { strength, medianNoise: swept.noise?.median ?? null, verdict: swept.verdict.kind, families: swept.families };
+  const sweptReports = otherReports.slice(comparisons.length);
+  const noiseSweep = swept.length === 0 ? [] : NOISE_SWEEP.map((strength): NoiseSweepPoint => {
+    const point = strength === 0 ? report : sweptReports[swept.indexOf(strength)]!;
+    return { strength, medianNoise: point.noise?.median ?? null, verdict: point.verdict.kind, families: point.families };
   });
-  files.set(KERNEL_FILE, kernelBytes(kernel));
-
-  const data: Conv1Data = {
-    model: {
-      source: kernel.source,
-      format: kernel.format,
-      layer: kernel.layer,
-      layerType: kernel.layerType,
-      shape: kernel.shape,
-      strides: kernel.strides,
-      channelOrder: kernel.channelOrder,
-      channelOrderSource: kernel.channelOrderSource,
-      inputMean: kernel.inputMean,
-      bytesRead: kernel.bytesRead,
-      convolutions: convolutions.map((c) => ({ name: c.name, shape: c.shape })),
-    },
-    grids,
-    filters,
-    report,
-    comparisons,
-    noiseSweep,
-    channelNames: displayed.map((c) => c.name),
-    kernelFile: KERNEL_FILE,
-    rounding,
-    photoWidth: options.photoWidth,
-    photos: photoFigures,
-    edgeTests,
-    backend,
-    key,
+  const model = {
+    source: kernel.source,
+    format: kernel.format,
+    layer: kernel.layer,
+    layerType: kernel.layerType,
+    shape: kernel.shape,
+    strides: kernel.strides,
+    channelOrder: kernel.channelOrder,
+    channelOrderSource: kernel.channelOrderSource,
+    inputMean: kernel.inputMean,
+    bytesRead: kernel.bytesRead,
+    convolutions: convolutions.map((c) => ({ name: c.name, shape: c.shape })),
   };
-  const result = { data, files };
-  await options.cache?.put(result);
-  return { ...result, cached: false };
+  return { model, filters, report, comparisons: comparisonFigures, noiseSweep };
 }
 
 const KERNEL_FILE = 'kernel-hwio.f32';
@@ -379,10 +263,6 @@ function kernelBytes(kernel: Kernel): Uint8Array {
   const view = new DataView(bytes.buffer);
   kernel.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
   return bytes;
-}
-
-function pad(f: number): string {
-  return String(f).padStart(2, '0');
 }
 
 function hashInputs(kernels: Kernel[], photoBytes: Uint8Array[], settings: unknown): string {

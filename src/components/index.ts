@@ -10,6 +10,7 @@
  * - Conv1Explorer: every filter as a tile that opens a panel of its numbers, channels and responses.
  * - Conv1EdgeTest: one filter on a synthetic "\" edge and a "/" edge, and its peak response at every edge angle.
  * - Conv1Report, Conv1Compare, Conv1NoiseSweep, Conv1Thresholds: the diagnostics.
+ * - Conv1Timeline: the layer at every checkpoint of a training run (the model's `checkpoints`), with charts of its measures.
  */
 export { default as Conv1Grid } from './Conv1Grid.astro';
 export { default as Conv1Filter } from './Conv1Filter.astro';
@@ -21,3 +22,4 @@ export { default as Conv1Report } from './Conv1Report.astro';
 export { default as Conv1Compare } from './Conv1Compare.astro';
 export { default as Conv1NoiseSweep } from './Conv1NoiseSweep.astro';
 export { default as Conv1Thresholds } from './Conv1Thresholds.astro';
+export { default as Conv1Timeline } from './Conv1Timeline.astro';

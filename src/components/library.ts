@@ -8,3 +8,4 @@ export { THRESHOLDS } from '../../compiled/lib/analyse/thresholds.js';
 export type { FilterReport, LayerReport } from '../../compiled/lib/analyse/index.js';
 export type { FigureRef } from '../../compiled/lib/figures.js';
 export { familyBars, isOriented, orientationCounts, orientationRose, ROSE_BIN_DEG } from '../../compiled/lib/render/charts.js';
+export { lineChart } from '../../compiled/lib/render/line-chart.js';

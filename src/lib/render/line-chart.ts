@@ -24,8 +24,10 @@ export interface LineChartOptions {
   /** The y axis runs from yMin (default 0) to at least yMax (default: the largest value, rounded up). */
   yMin?: number | undefined;
   yMax?: number | undefined;
-  /** A horizontal guide, e.g. a threshold, dashed and labelled. */
-  reference?: { value: number; label: string } | undefined;
+  /** Horizontal guides, e.g. thresholds, dashed and labelled. */
+  references?: readonly { value: number; label: string }[] | undefined;
+  /** Appended to xLabel when the step axis is logarithmic, in the page's language. */
+  logLabel?: string | undefined;
 }
 
 const WIDTH = 360;
@@ -38,7 +40,8 @@ export function lineChart(points: readonly LinePoint[], options: LineChartOption
   const x = stepAxis(points.map((point) => point.x));
   const values = points.flatMap((point) => (point.y === null ? [] : [point.y]));
   const yMin = options.yMin ?? 0;
-  const yMax = niceCeiling(Math.max(options.yMax ?? 0, options.reference?.value ?? 0, ...values, yMin + 1e-9) - yMin) + yMin;
+  const references = options.references ?? [];
+  const yMax = niceCeiling(Math.max(options.yMax ?? 0, ...references.map((r) => r.value), ...values, yMin + 1e-9) - yMin) + yMin;
   const y = (value: number) => MARGIN.top + PLOT_HEIGHT * (1 - (value - yMin) / (yMax - yMin));
   const format = options.formatY ?? ((value: number) => String(Number(value.toPrecision(3))));
 
@@ -46,10 +49,8 @@ export function lineChart(points: readonly LinePoint[], options: LineChartOption
   const guides = yTicks.map((value) => `<path d="M${MARGIN.left} ${num(y(value))}H${WIDTH - MARGIN.right}" stroke="currentColor" stroke-opacity="0.12"/>`).join('');
   const yLabels = yTicks.map((value) => `<text x="${MARGIN.left - 6}" y="${num(y(value) + FONT_SIZE / 3)}" text-anchor="end">${xml(format(value))}</text>`).join('');
   const xLabels = x.ticks.map((tick) => `<text x="${num(x.position(tick))}" y="${HEIGHT - MARGIN.bottom + FONT_SIZE + 6}" text-anchor="middle">${tick}</text>`).join('');
-  const reference = options.reference && {
-    guide: `<path d="M${MARGIN.left} ${num(y(options.reference.value))}H${WIDTH - MARGIN.right}" stroke="currentColor" stroke-dasharray="4 3" stroke-opacity="0.6"/>`,
-    label: `<text x="${WIDTH - MARGIN.right}" y="${num(y(options.reference.value) - 4)}" text-anchor="end">${xml(options.reference.label)}</text>`,
-  };
+  const referenceGuides = references.map((r) => `<path d="M${MARGIN.left} ${num(y(r.value))}H${WIDTH - MARGIN.right}" stroke="currentColor" stroke-dasharray="4 3" stroke-opacity="0.6"/>`).join('');
+  const referenceLabels = references.map((r) => `<text x="${WIDTH - MARGIN.right}" y="${num(y(r.value) - 4)}" text-anchor="end">${xml(r.label)}</text>`).join('');
   const line = segments(points)
     .map((run) => `<path d="${run.map((point, i) => `${i === 0 ? 'M' : 'L'}${num(x.position(point.x))} ${num(y(point.y))}`).join('')}" fill="none" stroke="${FILL}" stroke-width="2"/>`)
     .join('');
@@ -58,15 +59,15 @@ export function lineChart(points: readonly LinePoint[], options: LineChartOption
     `<path d="M${MARGIN.left} ${MARGIN.top}V${HEIGHT - MARGIN.bottom}H${WIDTH - MARGIN.right}" fill="none" stroke="currentColor" stroke-opacity="0.5"/>` +
     (x.breakAt === undefined ? '' : `<path d="M${num(x.breakAt - 3)} ${HEIGHT - MARGIN.bottom + 4}l6 -8" stroke="currentColor"/>`);
   const labels =
-    `<text x="${num(MARGIN.left + PLOT_WIDTH / 2)}" y="${HEIGHT - 6}" text-anchor="middle">${xml(options.xLabel)}${x.log ? ' (log)' : ''}</text>` +
+    `<text x="${num(MARGIN.left + PLOT_WIDTH / 2)}" y="${HEIGHT - 6}" text-anchor="middle">${xml(options.xLabel)}${x.log ? xml(options.logLabel ?? ' (log)') : ''}</text>` +
     `<text transform="translate(12 ${num(MARGIN.top + PLOT_HEIGHT / 2)}) rotate(-90)" text-anchor="middle">${xml(options.yLabel)}</text>`;
   return svg(WIDTH, HEIGHT, options.title, options.description, [
     guides,
     axes,
-    reference?.guide ?? '',
+    referenceGuides,
     line,
     dots,
-    `<g fill="currentColor" font-family="${FONT_FAMILY}" font-size="${FONT_SIZE}">${yLabels}${xLabels}${labels}${reference?.label ?? ''}</g>`,
+    `<g fill="currentColor" font-family="${FONT_FAMILY}" font-size="${FONT_SIZE}">${yLabels}${xLabels}${labels}${referenceLabels}</g>`,
   ]);
 }
 

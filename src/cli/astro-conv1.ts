@@ -17,7 +17,8 @@ import { Conv1Error, describeError } from '../lib/errors.ts';
 import { enlarge, encodePng } from '../lib/render/image.ts';
 import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
 import { filterImage, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding } from '../lib/render/normalize.ts';
-import { readModel, type ModelSummary } from '../lib/read-kernel.ts';
+import { escapeOutsideText as e, jsonForTerminal } from '../lib/outside-text.ts';
+import { readModel, type ModelSummary, type ReadKernelOptions } from '../lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../lib/presets.ts';
 import { timelineCommand } from './timeline.ts';
 
@@ -50,6 +51,8 @@ Options:
   --scale N                    enlarge each weight to N×N pixels (default 8 for grid, 16 for filters;
                                1 gives the exact grid, 63×63 for ResNet50)
   -o, --output PATH            output file (grid) or folder (filters)
+  --timeout SECONDS            the longest a remote model's read may take, all requests together
+                               (default 120); a slow read prints a line every few seconds
   --json                       info, report or timeline as JSON
   -h, --help                   this help
 `;
@@ -65,6 +68,8 @@ interface Options {
   scale?: number | undefined;
   output?: string | undefined;
   json: boolean;
+  /** Seconds. */
+  timeout?: number | undefined;
 }
 
 function parse(argv: string[]): { command: string; model: string; checkpoints: string[]; options: Options } {
@@ -79,6 +84,7 @@ function parse(argv: string[]): { command: string; model: string; checkpoints: s
       rounding: { type: 'string', default: 'truncate' },
       scale: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -96,6 +102,8 @@ function parse(argv: string[]): { command: string; model: string; checkpoints: s
   };
   const scale = values.scale === undefined ? undefined : Number(values.scale);
   if (scale !== undefined && (!Number.isInteger(scale) || scale < 1 || scale > 64)) throw new UsageError(`--scale must be a whole number from 1 to 64, not "${values.scale}"`);
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0 && timeout <= 86_400)) throw new UsageError(`--timeout must be a number of seconds above 0, not "${values.timeout}"`);
   return {
     command,
     model: model === 'resnet50' ? DEFAULT_MODEL : model,
@@ -109,14 +117,20 @@ function parse(argv: string[]): { command: string; model: string; checkpoints: s
       scale,
       output: values.output,
       json: values.json,
+      timeout,
     },
   };
 }
 
-function progress(): { onProgress: (p: { received: number; total: number | undefined }) => void; onDownload: (url: string) => void } {
+/** What reading a model tells the user on stderr: downloads, slow remote reads, redirects. */
+function progress(timeoutSeconds: number | undefined): Pick<ReadKernelOptions, 'onProgress' | 'onDownload' | 'readTimeoutMs' | 'onReadProgress' | 'onRedirect'> {
   let shown = -1;
   return {
-    onDownload: (url) => process.stderr.write(`downloading ${url} (once; cached afterwards)\n`),
+    readTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+    onReadProgress: ({ url, received, elapsedMs }) =>
+      process.stderr.write(`  still reading ${e(url)}: ${received.toLocaleString('en')} bytes received after ${Math.round(elapsedMs / 1000)} s\n`),
+    onRedirect: ({ from, to }) => process.stderr.write(`redirected: ${e(from)} → ${e(to)}\n`),
+    onDownload: (url) => process.stderr.write(`downloading ${e(url)} (once; cached afterwards)\n`),
     onProgress: ({ received, total }) => {
       const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 1e7);
       if (step === shown) return;
@@ -140,17 +154,19 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
 }
 
 function describe(summary: ModelSummary): string {
-  const { kernel, convolutions, filesRead } = summary;
+  const { kernel, convolutions, filesRead, redirects, notes } = summary;
   const lines = [
-    `model       ${kernel.source}`,
+    `model       ${e(kernel.source)}`,
+    ...redirects.map(({ from, to }) => `redirected  ${e(from)} → ${e(to)}`),
     `format      ${kernel.format}`,
-    `layer       ${kernel.layer} (${kernel.layerType})`,
+    `layer       ${e(kernel.layer)} (${e(kernel.layerType)})`,
     `shape       ${kernel.shape.join(' × ')}  (height, width, input channels, filters)`,
     `strides     ${kernel.strides.join(' × ')}`,
     `channels    ${kernel.channelOrder.toUpperCase()} (${kernel.channelOrderSource})`,
-    `bytes read  ${kernel.bytesRead.toLocaleString('en')} from ${filesRead.join(', ')}`,
+    `bytes read  ${kernel.bytesRead.toLocaleString('en')} from ${e(filesRead.join(', '))}`,
+    ...notes.map((note) => `note        ${e(note)}`),
     `convolutions (${convolutions.length}, from the input):`,
-    ...convolutions.slice(0, 12).map((c) => `  ${c === convolutions.find((x) => x.name === kernel.layer) ? '*' : ' '} ${c.name}  ${c.shape.join('×')}  stride ${c.strides.join('×')}  ${c.layerType}`),
+    ...convolutions.slice(0, 12).map((c) => `  ${c === convolutions.find((x) => x.name === kernel.layer) ? '*' : ' '} ${e(c.name)}  ${c.shape.join('×')}  stride ${c.strides.join('×')}  ${e(c.layerType)}`),
   ];
   if (convolutions.length > 12) lines.push(`    … ${convolutions.length - 12} more`);
   return `${lines.join('\n')}\n`;
@@ -194,7 +210,7 @@ function describeReport(report: LayerReport): string {
   const rows = table.map((row) => row.map((cell, c) => (left.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
 
   const summary = [
-    ['layer', `${report.layer}  ${report.shape.join(' × ')}, ${report.channelOrder.toUpperCase()}`],
+    ['layer', `${e(report.layer)}  ${report.shape.join(' × ')}, ${report.channelOrder.toUpperCase()}`],
     ['families', FAMILIES.map((family) => `${family} ${report.families[family]}`).join(', ')],
     ['edge share', `${Math.round(report.edgeShare * 100)}% of live filters are edge or colour-contrast`],
     [
@@ -227,21 +243,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (command === 'timeline') return await timelineCommand(checkpoints, { layer: options.layer, channels: options.channels, json: options.json, ...progress() });
-    const summary = await readModel(model, { layer: options.layer, channels: options.channels, ...progress() });
+    if (command === 'timeline') return await timelineCommand(checkpoints, { layer: options.layer, channels: options.channels, json: options.json, ...progress(options.timeout) });
+    const summary = await readModel(model, { layer: options.layer, channels: options.channels, ...progress(options.timeout) });
     const { kernel } = summary;
     if (command === 'info') {
       const { data, ...facts } = kernel;
-      process.stdout.write(options.json ? `${JSON.stringify({ ...facts, convolutions: summary.convolutions, filesRead: summary.filesRead }, null, 2)}\n` : describe(summary));
+      process.stdout.write(options.json ? `${jsonForTerminal({ ...facts, convolutions: summary.convolutions, filesRead: summary.filesRead, redirects: summary.redirects, notes: summary.notes })}\n` : describe(summary));
     } else if (command === 'report') {
       const report = analyseLayer(kernel);
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+      process.stdout.write(options.json ? `${jsonForTerminal(report)}\n` : describeReport(report));
       return UNTRAINED.includes(report.verdict.kind) ? 1 : 0;
     } else if (command === 'grid') {
       const path = resolve(options.output ?? 'conv1-grid.png');
       const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize, rounding: options.rounding }), options.scale ?? 8);
       await writeAtomically(path, await encodePng(image));
-      process.stdout.write(`${path}  ${image.width}×${image.height}  ${kernel.layer} ${kernel.shape.join('×')}, ${options.order} order, ${options.normalize} normalisation\n`);
+      process.stdout.write(`${path}  ${image.width}×${image.height}  ${e(kernel.layer)} ${kernel.shape.join('×')}, ${options.order} order, ${options.normalize} normalisation\n`);
     } else {
       const folder = resolve(options.output ?? 'conv1-filters');
       const count = kernel.shape[3];
@@ -250,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
         if (process.stderr.isTTY) process.stderr.write(`\r  ${f + 1}/${count}`);
       }
       if (process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(`${folder}  ${count} filters of ${kernel.layer}, ${options.normalize} normalisation\n`);
+      process.stdout.write(`${folder}  ${count} filters of ${e(kernel.layer)}, ${options.normalize} normalisation\n`);
     }
     return 0;
   } catch (error) {
@@ -269,6 +285,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // A bug, not a verdict: keep exit status 1 for "looks untrained".
-  process.stderr.write(`astro-conv1: unexpected error, please report it:\n${(error as Error).stack ?? String(error)}\n`);
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`astro-conv1: unexpected error, please report it:\n${text.split('\n').map(e).join('\n')}\n`);
   process.exitCode = 4;
 }

@@ -2,7 +2,7 @@
 export { Conv1Error } from './errors.ts';
 export { DEFAULT_MODEL } from './presets.ts';
 export type { Kernel, ChannelOrder } from './kernel.ts';
-export { listLayers, readKernel, readModel, resolveModel, type ReadKernelOptions } from './read-kernel.ts';
+export { listLayers, readKernel, readModel, resolveModel, type ReadKernelOptions, type ReadProgress, type Redirect } from './read-kernel.ts';
 export type { ConvLayer } from './formats/format.ts';
 export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
 export { filterImage, displayRange, filterRange, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding, type FilterImageOptions } from './render/normalize.ts';

@@ -1,6 +1,6 @@
 /**
- * The worker behind runPipelineInThread: the integration's whole build-time work (sweep the figure
- * cache, read, analyse, render, convolve, store) in a thread of its own. Its progress goes back as
+ * The worker behind runPipelineInThread: the integration's whole build-time work for one model at a
+ * time (sweep the figure cache, read, analyse, render, convolve, store), in a thread of a pool. Its progress goes back as
  * events; the result is copied back once, as plain data and bytes.
  */
 import { figureCache } from './cache.ts';
@@ -8,9 +8,7 @@ import type { PipelineEvent, PipelineJob } from './pipeline-in-thread.ts';
 import { runPipeline } from './pipeline.ts';
 import { answerInThread } from './threads.ts';
 
-answerInThread(async ({ options, model, figures, stayUntilExit }: PipelineJob, emit: (event: PipelineEvent) => void) => {
-  // For a one-shot caller, whose thread has not loaded sharp: see runPipelineInThread.
-  if (stayUntilExit) setInterval(() => {}, 2 ** 30);
+answerInThread(async ({ options, model, figures }: PipelineJob, emit: (event: PipelineEvent) => void) => {
   const cache = figures === undefined ? undefined : figureCache(new URL(figures));
   await cache?.sweep();
   return runPipeline({
@@ -22,5 +20,8 @@ answerInThread(async ({ options, model, figures, stayUntilExit }: PipelineJob, e
     onPhase: (phase, doneInMs) => emit({ phase, doneInMs }),
     onDownload: (url) => emit({ download: url }),
     onProgress: (progress) => emit({ progress }),
+    onReadProgress: (readProgress) => emit({ readProgress }),
+    onRedirect: (redirect) => emit({ redirect }),
+    onNote: (note) => emit({ note }),
   });
 });

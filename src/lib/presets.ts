@@ -37,11 +37,12 @@ export const PRESETS: readonly Preset[] = [
     matches: (names) => names.has('conv1_conv') && names.has('conv2_block1_1_conv') && !names.has('post_bn'),
   },
   {
-    // torchvision (and timm) ResNets, read from safetensors or ONNX exports: RGB, ImageNet mean
+    // torchvision and timm ResNets, from PyTorch checkpoints, safetensors or ONNX exports: RGB,
+    // ImageNet mean. timm's deep-stem variants (resnet50d, …) split conv1 into conv1.0, conv1.3, conv1.6.
     name: 'torchvision-resnet',
     channels: 'rgb',
     mean: IMAGENET_MEAN_RGB,
-    matches: (names) => names.has('conv1') && names.has('bn1') && names.has('layer1.0.conv1'),
+    matches: (names) => (names.has('conv1') || names.has('conv1.0')) && names.has('bn1') && names.has('layer1.0.conv1'),
   },
   {
     name: 'keras-vgg',

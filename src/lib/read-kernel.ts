@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Conv1Error } from './errors.ts';
 import type { ChannelOrder, Kernel } from './kernel.ts';
 import { DEFAULT_INPUT, findPreset, imagenetMean } from './presets.ts';
-import { HttpModelFiles } from './sources/http-model-files.ts';
+import { HttpModelFiles, type HttpModelFilesOptions, type ReadProgress, type Redirect } from './sources/http-model-files.ts';
 import { HeadCachingFiles, LocalModelFiles, type ModelFiles } from './sources/model-files.ts';
 import { fetchNpmPackage, parseNpmSpec, type FetchPackageOptions } from './sources/npm-package.ts';
 import type { ConvLayer, OpenedModel } from './formats/format.ts';
@@ -23,7 +23,19 @@ export interface ReadKernelOptions {
   registry?: string | undefined;
   onProgress?: FetchPackageOptions['onProgress'];
   onDownload?: FetchPackageOptions['onDownload'];
+  /** The longest the read of a remote (http/https) model may take, all its requests together, in milliseconds; 120 s by default. */
+  readTimeoutMs?: number | undefined;
+  /** Called every few seconds while a remote read is slow (after 5 s): the file being read, the bytes received so far. */
+  onReadProgress?: ((progress: ReadProgress) => void) | undefined;
+  /** Called once for each remote file served from another URL than the one requested. */
+  onRedirect?: ((redirect: Redirect) => void) | undefined;
+  /** Finer settings of remote reads (one request's time limit, progress pacing, name resolution), for tests. */
+  http?: Omit<HttpModelFilesOptions, 'deadlineMs' | 'onProgress' | 'onRedirect'> | undefined;
+  /** Called with what the user should know about how the kernel was found (e.g. a guess where the file has no topology); also in ModelSummary.notes. */
+  onNote?: ((note: string) => void) | undefined;
 }
+
+export type { ReadProgress, Redirect };
 
 export interface ModelSummary {
   kernel: Kernel;
@@ -31,6 +43,10 @@ export interface ModelSummary {
   convolutions: ConvLayer[];
   /** The model's files that were read from, in order. */
   filesRead: string[];
+  /** Remote files served from another URL than the one requested. */
+  redirects: Redirect[];
+  /** What the user should know about how the kernel was found, as sentences naming the file (see onNote). */
+  notes: string[];
 }
 
 /** Resolves `model` (a path, file URL, http(s) URL or npm:<package>@<version>/<path>) to the URL of its main file. */
@@ -58,11 +74,15 @@ export async function readKernel(model: string | URL, options: ReadKernelOptions
 }
 
 /** Opens a model with the reader its bytes call for; the caller closes it. */
-async function openModel(model: string | URL, options: ReadKernelOptions): Promise<{ files: ModelFiles; opened: OpenedModel }> {
+async function openModel(model: string | URL, options: ReadKernelOptions): Promise<{ files: ModelFiles; opened: OpenedModel; redirects: readonly Redirect[] }> {
   const url = await resolveModel(model, options);
-  const files: ModelFiles = new HeadCachingFiles(url.protocol === 'http:' || url.protocol === 'https:' ? new HttpModelFiles(url) : new LocalModelFiles(url));
+  const remote =
+    url.protocol === 'http:' || url.protocol === 'https:'
+      ? new HttpModelFiles(url, { ...options.http, deadlineMs: options.readTimeoutMs, onProgress: options.onReadProgress, onRedirect: options.onRedirect })
+      : undefined;
+  const files: ModelFiles = new HeadCachingFiles(remote ?? new LocalModelFiles(url));
   const reader = await detectFormat(files);
-  return { files, opened: await reader.open(files) };
+  return { files, opened: await reader.open(files), redirects: remote?.redirects ?? [] };
 }
 
 /** The model's convolutions, first one first, with their kernel shapes, without reading any kernel. */
@@ -76,7 +96,7 @@ export async function listLayers(model: string | URL, options: ReadKernelOptions
 }
 
 export async function readModel(model: string | URL, options: ReadKernelOptions = {}): Promise<ModelSummary> {
-  const { files, opened } = await openModel(model, options);
+  const { files, opened, redirects } = await openModel(model, options);
   // The integrity pin is a check, not part of where the model lives.
   const source = typeof model === 'string' ? model.replace(/#.*$/, '') : files.label;
   try {
@@ -93,6 +113,8 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
       );
     }
     const data = await opened.readKernel(conv);
+    const note = opened.note?.(conv, options.layer !== undefined);
+    if (note) options.onNote?.(note);
     const preset = findPreset(opened.layerNames);
     const channelOrder = options.channels ?? preset?.channels ?? opened.defaultChannels ?? DEFAULT_INPUT.channels;
     const channelOrderSource = options.channels ? 'option' : preset ? `preset ${preset.name}` : 'default';
@@ -109,7 +131,7 @@ export async function readModel(model: string | URL, options: ReadKernelOptions 
       source,
       bytesRead: files.bytesRead,
     };
-    return { kernel, convolutions, filesRead: [...files.filesRead] };
+    return { kernel, convolutions, filesRead: [...files.filesRead], redirects: [...redirects], notes: note ? [note] : [] };
   } finally {
     await opened.close?.();
   }

@@ -1,9 +1,9 @@
 /**
- * One request, one reply, in a worker thread of its own: how the pipeline keeps its heavy work off
- * the thread that called it (an Astro build's, whose bundling then goes on in parallel) and runs its
- * analysis beside its rendering.
+ * Requests answered in worker threads: how the pipeline keeps its heavy work off the thread that
+ * called it (an Astro build's, whose bundling then goes on in parallel) and runs its analysis beside
+ * its rendering.
  */
-import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import { Conv1Error } from './errors.ts';
 
 /** A failure as it crosses the thread boundary: a Conv1Error keeps its file, reason and hint. */
@@ -32,41 +32,102 @@ export function workerBeside(caller: string, name: string): URL {
   return new URL(`./${name}${/\.[cm]?[jt]s$/.exec(new URL(caller).pathname)?.[0] ?? '.js'}`, caller);
 }
 
-/**
- * Runs the worker module `entry` (which calls `answerInThread`) on `input`. `onEvent` receives what
- * the worker emits while it works, e.g. progress.
- */
-export function runInThread<I, O, E = never>(entry: URL, input: I, onEvent?: (event: E) => void): Promise<O> {
-  return new Promise<O>((resolve, reject) => {
-    const worker = new Worker(entry, { workerData: input });
-    let settled = false;
-    worker.on('message', (message: Message<O, E>) => {
-      if ('event' in message) return onEvent?.(message.event);
-      settled = true;
-      // Answered: a thread that stays (see pipeline-worker.ts) must not keep the process alive.
-      worker.unref();
-      if ('result' in message) resolve(message.result);
-      else reject(fromWire(message.error));
-    });
-    worker.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`the worker thread ${entry.pathname.split('/').pop()} stopped (exit code ${code}) without an answer`));
-    });
-  });
+interface Job<I, O, E> {
+  input: I;
+  onEvent: ((event: E) => void) | undefined;
+  resolve(result: O): void;
+  reject(error: Error): void;
 }
 
-/** The worker's side of runInThread: answers the thread's one request with `work`'s result or failure. */
+interface Slot<I, O, E> {
+  worker: Worker;
+  job: Job<I, O, E> | undefined;
+}
+
+/**
+ * Up to `size` threads of the worker module `entry` (which calls `answerInThread`), each answering
+ * one request at a time; requests beyond that wait their turn. Threads are reused, since starting one
+ * and loading its modules costs more than a small model's whole pipeline. With `keepAlive` an idle
+ * thread stays, without keeping the process alive (see pipeline-in-thread.ts for why a thread that
+ * loaded sharp must); otherwise the threads end once no request is left.
+ */
+export class ThreadPool<I, O, E = never> {
+  private readonly slots: Slot<I, O, E>[] = [];
+  private readonly queue: Job<I, O, E>[] = [];
+  private readonly entry: URL;
+  private readonly size: number;
+  private readonly keepAlive: boolean;
+
+  constructor(entry: URL, size: number, keepAlive: boolean) {
+    this.entry = entry;
+    this.size = size;
+    this.keepAlive = keepAlive;
+  }
+
+  /** `onEvent` receives what the worker emits while it works on this request, e.g. progress. */
+  run(input: I, onEvent?: (event: E) => void): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ input, onEvent, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((candidate) => !candidate.job) ?? (this.slots.length < this.size ? this.spawn() : undefined);
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.input);
+    }
+    if (!this.keepAlive && this.slots.every((slot) => !slot.job)) for (const { worker } of this.slots.splice(0)) void worker.terminate();
+  }
+
+  private spawn(): Slot<I, O, E> {
+    const slot: Slot<I, O, E> = { worker: new Worker(this.entry), job: undefined };
+    const finish = (settle: (job: Job<I, O, E>) => void) => {
+      const job = slot.job;
+      slot.job = undefined;
+      if (job) settle(job);
+    };
+    const drop = () => {
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots.splice(index, 1);
+    };
+    slot.worker.on('message', (message: Message<O, E>) => {
+      if ('event' in message) return slot.job?.onEvent?.(message.event);
+      // Answered: an idle thread must not keep the process alive.
+      slot.worker.unref();
+      finish((job) => ('result' in message ? job.resolve(message.result) : job.reject(fromWire(message.error))));
+      this.dispatch();
+    });
+    slot.worker.on('error', (error) => {
+      drop();
+      finish((job) => job.reject(error));
+      this.dispatch();
+    });
+    slot.worker.on('exit', (code) => {
+      drop();
+      finish((job) => job.reject(new Error(`the worker thread ${this.entry.pathname.split('/').pop()} stopped (exit code ${code}) without an answer`)));
+      this.dispatch();
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+/** The worker's side: answers each request with `work`'s result or failure, one at a time as the pool sends them. */
 export function answerInThread<I, O, E = never>(work: (input: I, emit: (event: E) => void) => Promise<O> | O): void {
   const port = parentPort;
-  if (!port) throw new Error('answerInThread runs in a worker thread started by runInThread');
+  if (!port) throw new Error('answerInThread runs in a worker thread started by a ThreadPool');
   const post = (message: Message<O, E>) => port.postMessage(message);
-  Promise.resolve()
-    .then(() => work(workerData as I, (event) => post({ event })))
-    .then(
-      (result) => post({ result }),
-      (error: unknown) => post({ error: toWire(error) }),
-    );
+  port.on('message', (input: I) => {
+    Promise.resolve()
+      .then(() => work(input, (event) => post({ event })))
+      .then(
+        (result) => post({ result }),
+        (error: unknown) => post({ error: toWire(error) }),
+      );
+  });
 }

@@ -178,8 +178,8 @@ describe('with JavaScript', () => {
     const { page } = opened;
     const range = page.getByRole('slider', { name: en.step });
     await expect.poll(() => range.isVisible()).toBe(true);
-    expect(await range.getAttribute('aria-valuetext')).toBe(`step ${RUN_STEPS[LAST]}`);
-    expect(await page.locator('.stepper output').innerText()).toBe(en.stepPosition(RUN_STEPS[LAST], LAST + 1, RUN_STEPS.length));
+    expect(await range.getAttribute('aria-valuetext')).toBe(`step ${RUN_STEPS[LAST]!}`);
+    expect(await page.locator('.stepper output').innerText()).toBe(en.stepPosition(RUN_STEPS[LAST]!, LAST + 1, RUN_STEPS.length));
     expect(await page.locator('.strip > li:visible').count()).toBe(1);
     expect(await currentSrc(await shownGrid(page))).toMatch(new RegExp(`/timeline-${LAST}-per-filter\\.[\\w-]+\\.png$`));
 
@@ -271,7 +271,7 @@ describe('with JavaScript', () => {
     await second.getByRole('slider').focus();
     await page.keyboard.press('Home');
     expect(await second.getByRole('slider').getAttribute('aria-valuetext')).toBe('step 0');
-    expect(await first.getByRole('slider').getAttribute('aria-valuetext')).toBe(`step ${RUN_STEPS[LAST]}`);
+    expect(await first.getByRole('slider').getAttribute('aria-valuetext')).toBe(`step ${RUN_STEPS[LAST]!}`);
     await second.getByRole('radio', { name: /^One scale/ }).check();
     expect(await first.locator('.strip img.mode-filter:visible').count()).toBe(1);
     expect(await second.locator('.strip img.mode-shared:visible').count()).toBe(1);
@@ -348,10 +348,10 @@ describe.each(['en', 'ja'] as const)('%s at 1280 and 390 px, light and dark', (l
       for (const svg of copy.querySelectorAll('svg')) svg.remove();
       return copy.textContent!;
     });
-    expect(text).toContain(t.stepPosition(RUN_STEPS[LAST], LAST + 1, RUN_STEPS.length));
+    expect(text).toContain(t.stepPosition(RUN_STEPS[LAST]!, LAST + 1, RUN_STEPS.length));
     expect(text).toContain(t.panelTitle(6));
     expect(text).toContain(t.charts.caption(NOISY_FILTER_SCORE, TRAINED_MEDIAN_NOISE));
-    expect(await page.getByRole('slider').getAttribute('aria-valuetext')).toBe(t.stepValue(RUN_STEPS[LAST]));
+    expect(await page.getByRole('slider').getAttribute('aria-valuetext')).toBe(t.stepValue(RUN_STEPS[LAST]!));
     expect(await page.locator('.charts svg > title').allTextContents()).toEqual([t.charts.noise.title, t.charts.edges.title, t.charts.l2.title]);
     if (lang === 'ja') expect(text).not.toMatch(/\b(step|verdict|filter|scale|edges?)\b/i);
     await close(opened);

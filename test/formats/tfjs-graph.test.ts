@@ -211,6 +211,19 @@ describe('the first convolution', () => {
     expect(await readKernel(url)).toMatchObject({ format: 'tfjs-graph', layer: 'conv' });
   });
 
+  it('a model.json that starts with more whitespace than detection first looks at is still recognised', async () => {
+    const dir = await dirs.make();
+    const filter = randomWeight('w', [3, 3, 3, 2], 24);
+    const url = await writeTfjsGraphModel(dir, { ...inputThenConv('Conv2D', filter), shardBytes: 1024 });
+    const padding = '\n    '.repeat(1000);
+    await writeFile(url, padding + (await readFile(url, 'utf8')));
+    const kernel = await readKernel(url);
+    expect(kernel).toMatchObject({ format: 'tfjs-graph', layer: 'conv' });
+    expect(Array.from(kernel.data)).toEqual(Array.from(filter.values));
+    // Detection reads on through the whitespace in growing pieces (4 KiB, then as much as it has read), not the whole file.
+    expect(kernel.bytesRead).toBeLessThanOrEqual((await fileSize(url)) + 2 * (padding.length + 4096) + 3 * 3 * 3 * 2 * 4);
+  });
+
   it('the layer option picks a later conv by node name, and lists the convs for an unknown one', async () => {
     const dir = await dirs.make();
     const weights = [randomWeight('stem/w', [3, 3, 3, 4], 22), randomWeight('next/w', [1, 1, 4, 2], 23)];

@@ -444,3 +444,42 @@ export async function writeTfjsGraphModel(dir: URL, options: TfjsGraphModelOptio
     },
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bare weights manifests
+
+/** One weight as a weights manifest lists it (tfjs-core's WeightsManifestEntry). */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: ManifestQuantization;
+}
+
+export interface WeightGroupSpec {
+  /** The group's weights in manifest order, and their bytes as one stream. */
+  weights: WeightSpec[];
+  bytes: Uint8Array;
+  /** Size of every shard but the last, in bytes. */
+  shardBytes: number;
+}
+
+/**
+ * Writes a weights manifest without a topology, as tf.io and tensorflowjs_converter write it beside
+ * the weights: a JSON list of { paths, weights } groups, group g's stream cut into
+ * group<g>-shard<i>of<n>.bin. Returns the manifest's URL and each group's shard names.
+ */
+export async function writeWeightsManifest(dir: URL, groups: WeightGroupSpec[], name = 'weights_manifest.json'): Promise<{ url: URL; paths: string[][] }> {
+  const folder = dir.href.endsWith('/') ? dir : new URL(`${dir.href}/`);
+  await mkdir(folder, { recursive: true });
+  const paths: string[][] = [];
+  for (const [g, group] of groups.entries()) {
+    const count = Math.max(1, Math.ceil(group.bytes.length / group.shardBytes));
+    const names = Array.from({ length: count }, (_, i) => `group${g + 1}-shard${i + 1}of${count}.bin`);
+    for (const [i, shard] of names.entries()) await writeFile(new URL(shard, folder), group.bytes.subarray(i * group.shardBytes, Math.min(group.bytes.length, (i + 1) * group.shardBytes)));
+    paths.push(names);
+  }
+  const url = new URL(name, folder);
+  await writeFile(url, JSON.stringify(groups.map((group, g) => ({ paths: paths[g], weights: group.weights }))));
+  return { url, paths };
+}

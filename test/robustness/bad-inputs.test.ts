@@ -5,7 +5,7 @@
  * that names the file, says what is wrong and how to fix it, quickly and without allocating what
  * the file claims (several claim about 5 GB).
  */
-import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AstroError } from 'astro/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ import {
   writeTfjsGraphModel,
   writeTfjsModel,
 } from '../helpers/tfjs-fixture.ts';
+import { float32Bytes, Pickle, stateDictPickle, torchArchive, type TorchArchiveOptions, type TorchTensor } from '../helpers/torch-fixture.ts';
 
 const dirs = new TempDirs();
 afterAll(() => dirs.cleanup());
@@ -180,6 +181,44 @@ const PNG = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 
 const NOISE = Uint8Array.from(randomValues(300, 12, 0, 256), Math.floor);
 /** PROTO 4, FRAME, EMPTY_DICT, MEMOIZE, STOP: pickle.dumps({}, protocol=4). */
 const PICKLE = Uint8Array.of(0x80, 0x04, 0x95, 0x04, 0, 0, 0, 0, 0, 0, 0, 0x7d, 0x94, 0x2e);
+/** The pickle torch.save writes first in a legacy file: PROTO 2, LONG1 of its magic number 0x1950a86a20f9469cfc6c. */
+const LEGACY_TORCH = Uint8Array.of(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e);
+
+/** conv1.weight [4,3,3,3], bn1.num_batches_tracked, fc.weight [2,4], as torch.save lays out a state dict. */
+const PT_TENSORS: TorchTensor[] = [
+  { name: 'conv1.weight', key: '0', size: [4, 3, 3, 3] },
+  { name: 'bn1.num_batches_tracked', key: '1', size: [], type: 'LongStorage' },
+  { name: 'fc.weight', key: '2', size: [2, 4] },
+];
+const ptStorages = (): Record<string, Uint8Array> => ({ '0': float32Bytes(randomValues(108, 18)), '1': new Uint8Array(8), '2': float32Bytes(randomValues(8, 19)) });
+/** A torch.save archive (model.pt) of `pickle` (by default the state dict of PT_TENSORS) and the storages. */
+function pytorch(pickle = stateDictPickle(PT_TENSORS), storages = ptStorages(), options: TorchArchiveOptions = {}) {
+  return bytesAs('model.pt', torchArchive(pickle, storages, options));
+}
+/** A state dict of PT_TENSORS with conv1.weight changed. */
+const ptConv1 = (change: Partial<TorchTensor>) => stateDictPickle([{ ...PT_TENSORS[0]!, ...change }, ...PT_TENSORS.slice(1)]);
+/** A pickle: PROTO 2, what `write` adds, STOP. */
+const pickled = (write: (pickle: Pickle) => Pickle) => write(new Pickle().proto()).stop().bytes();
+/** A state dict {conv1.weight: <what `value` writes>}. */
+const ptValue = (value: (pickle: Pickle) => Pickle) => pickled((p) => value(p.emptyDict().str('conv1.weight')).setitem());
+/** The central directory's sizes of `member` replaced by `size`, as if the member ran on past the end of the file. */
+function claimSize(archive: Uint8Array, member: string, size: number): Uint8Array {
+  const bytes = Uint8Array.from(archive);
+  const view = new DataView(bytes.buffer);
+  const name = Buffer.from(member);
+  for (let at = 0; at + 46 + name.length <= bytes.length; at++)
+    if (view.getUint32(at, true) === 0x02014b50 && name.equals(bytes.subarray(at + 46, at + 46 + name.length))) {
+      view.setUint32(at + 20, size, true);
+      view.setUint32(at + 24, size, true);
+    }
+  return bytes;
+}
+/** Reads the model and, whatever the outcome, checks that the command the pickle carries created nothing. */
+const nothingRuns = (marker: string) => async (url: URL) => {
+  const outcome = await readKernel(url).catch((error: unknown) => error);
+  await expect(stat(new URL(marker, url))).rejects.toMatchObject({ code: 'ENOENT' });
+  throw outcome;
+};
 
 // ---------------------------------------------------------------------------------------------
 // The corpus
@@ -457,19 +496,87 @@ const CASES: BadInput[] = [
   { name: 'a CRC-32 that does not match', format: 'keras', write: keras(replaceMember('config.json', { crc: 12345 })), expect: 'CRC-32 that does not match' },
 
   // PyTorch
-  { name: 'a torch.save zip', format: 'pytorch', write: bytesAs('model.pt', zipBytes([{ name: 'model/data.pkl', data: PICKLE }, { name: 'model/version', data: text('3\n') }], { zip64: true })), expect: 'is a PyTorch checkpoint (a zip archive' },
-  { name: 'a pickle', format: 'pytorch', write: bytesAs('model.pth', PICKLE), expect: 'is a PyTorch checkpoint (a pickle' },
+  { name: 'a bare pickle', format: 'pytorch', write: bytesAs('model.pth', PICKLE), expect: 'is a bare pickle, not the zip archive torch.save', hintHas: 'torch.save(model.state_dict()' },
+  { name: 'the legacy format (before 1.6)', format: 'pytorch', write: bytesAs('model.pth', LEGACY_TORCH), expect: 'in the legacy format torch.save wrote before PyTorch 1.6', hintHas: 'torch.save(model.state_dict()' },
+  { name: 'a TorchScript archive', format: 'pytorch', write: pytorch(undefined, undefined, { extra: [{ name: 'archive/constants.pkl', data: PICKLE }] }), expect: 'is a TorchScript archive' },
+  { name: 'an archive without a state dict', format: 'pytorch', write: pytorch(pickled((p) => p.emptyDict()), {}), expect: 'holds no tensors under names: its pickle is a dict' },
+  {
+    name: 'a pickle that calls posix.system',
+    format: 'pytorch',
+    write: pytorch(ptValue((p) => p.global('posix', 'system').mark().str('touch ran').tuple().reduce())),
+    read: nothingRuns('ran'),
+    expect: 'names posix.system, which is not on the allow-list; astro-conv1 accepts only tensors',
+    hintHas: 'If you trust the file',
+  },
+  {
+    name: 'a pickle that calls builtins.eval (protocol 4, STACK_GLOBAL)',
+    format: 'pytorch',
+    write: pytorch(ptValue((p) => p.str('builtins').str('eval').raw(0x93).mark().str("open('ran', 'w')").tuple().reduce())),
+    read: nothingRuns('ran'),
+    expect: 'names builtins.eval, which is not on the allow-list',
+  },
+  { name: 'an unknown global (a NumPy array)', format: 'pytorch', write: pytorch(ptValue((p) => p.global('numpy.core.multiarray', '_reconstruct'))), expect: 'names numpy.core.multiarray._reconstruct' },
+  { name: 'REDUCE of an allowed name that is no function', format: 'pytorch', write: pytorch(ptValue((p) => p.global('torch', 'FloatStorage').emptyTuple().reduce())), expect: 'calls torch.FloatStorage, which a checkpoint may only name' },
+  { name: 'NEWOBJ of torch.Tensor', format: 'pytorch', write: pytorch(ptValue((p) => p.global('torch', 'Tensor').emptyTuple().newobj())), expect: 'calls torch.Tensor, which a checkpoint may only name' },
+  { name: 'REDUCE of a list', format: 'pytorch', write: pytorch(ptValue((p) => p.emptyList().emptyTuple().reduce())), expect: 'calls a list' },
+  { name: 'BUILD on a plain dict', format: 'pytorch', write: pytorch(ptValue((p) => p.emptyDict().emptyDict().build())), expect: 'sets the state of a dict with BUILD' },
+  { name: 'INST', format: 'pytorch', write: pytorch(ptValue((p) => p.mark().raw(0x69, ...text('os\nsystem\n')))), expect: 'instantiates os.system with the INST opcode' },
+  { name: 'OBJ', format: 'pytorch', write: pytorch(ptValue((p) => p.mark().global('torch', 'Tensor').raw(0x6f))), expect: 'instantiates the global torch.Tensor with the OBJ opcode' },
+  { name: 'a class from the copyreg registry (EXT1)', format: 'pytorch', write: pytorch(ptValue((p) => p.raw(0x82, 1))), expect: 'copyreg extension registry' },
+  { name: 'a persistent id that is no storage', format: 'pytorch', write: pytorch(ptValue((p) => p.mark().str('module').str('os').tuple().binpersid())), expect: 'loads a persistent id that is a tuple rather than a storage' },
+  { name: 'a storage key leaving the archive', format: 'pytorch', write: pytorch(ptConv1({ key: '../../etc/passwd' })), expect: 'names the storage "../../etc/passwd", a path outside the archive\'s data folder' },
+  { name: 'a storage the archive lacks', format: 'pytorch', write: pytorch(ptConv1({ key: '7' })), expect: 'but the archive has no member archive/data/7' },
+  { name: 'a storage claiming 5 GB', format: 'pytorch', write: pytorch(ptConv1({ numel: 1_342_177_280 })), expect: 'declares 1342177280 float32 elements (5368709120 bytes) for storage "0", but archive/data/0 holds 432 bytes' },
+  { name: 'a tensor beyond the end of its storage', format: 'pytorch', write: pytorch(ptConv1({ offset: 1, numel: 108 })), expect: 'places a tensor of size [4, 3, 3, 3] (strides [27, 9, 3, 1], offset 1) beyond the end of storage "0", which holds 108 elements' },
+  {
+    name: 'a storage past the end of the file',
+    format: 'pytorch',
+    write: bytesAs('model.pt', claimSize(torchArchive(ptConv1({ numel: 100_000_000 }), ptStorages()), 'archive/data/0', 400_000_000)),
+    expect: 'stores "archive/data/0" past its own end',
+  },
+  { name: 'a kernel of 5 GB through zero strides', format: 'pytorch', write: pytorch(ptConv1({ size: FIVE_GB_OIHW, stride: [0, 0, 0, 0], numel: 108 })), expect: 'more than the 268435456 bytes a kernel may take' },
+  { name: 'a kernel in int8', format: 'pytorch', write: pytorch(ptConv1({ type: 'CharStorage' }), { ...ptStorages(), '0': new Uint8Array(108) }), expect: 'as int8, but astro-conv1 draws only float32, float16, bfloat16 and float64' },
+  { name: 'a member leaving the folder with ..', format: 'pytorch', write: pytorch(undefined, undefined, { extra: [{ name: 'archive/data/../../evil', data: text('x') }] }), expect: '".." would leave the archive\'s folder' },
+  { name: 'two pickles', format: 'pytorch', write: pytorch(undefined, undefined, { extra: [{ name: 'other/data.pkl', data: PICKLE }] }), expect: 'holds 2 pickles' },
+  { name: 'big-endian storages', format: 'pytorch', write: pytorch(undefined, undefined, { extra: [{ name: 'archive/byteorder', data: text('big') }] }), expect: 'was saved on a big-endian machine' },
+  { name: 'a truncated pickle', format: 'pytorch', write: pytorch(stateDictPickle(PT_TENSORS).subarray(0, 150)), expect: /ends (inside the argument of|before its STOP)/ },
+  { name: 'pickle protocol 6', format: 'pytorch', write: pytorch(pickled((p) => p.raw(0x80, 6).emptyDict())), expect: 'declares pickle protocol 6' },
+  { name: '100,000 nested MARKs', format: 'pytorch', write: pytorch(pickled((p) => p.raw(...new Array<number>(100_000).fill(0x28)))), expect: 'nests more than 1000 MARKs' },
+  {
+    name: 'dicts nested 150 deep',
+    format: 'pytorch',
+    write: pytorch(pickled((p) => {
+      p.emptyDict();
+      for (let i = 0; i < 150; i++) p.str('a').emptyDict();
+      for (let i = 0; i < 150; i++) p.setitem();
+      return p;
+    })),
+    expect: 'nests dicts more than 100 deep',
+  },
+  {
+    // d0 = {'lol': 'lol'}; d(k) = {'a': d(k-1), 'b': d(k-1)}: 2^80 paths to walk through 80 memoised dicts.
+    name: 'a billion laughs of memoised dicts',
+    format: 'pytorch',
+    write: pytorch(pickled((p) => {
+      p.emptyDict().str('lol').str('lol').setitem().put(0).raw(0x30);
+      for (let k = 1; k <= 80; k++) p.emptyDict().str('a').get(k - 1).setitem().str('b').get(k - 1).setitem().put(k).raw(0x30);
+      return p.emptyDict().str('laughs').get(80).setitem();
+    })),
+    expect: 'holds no tensors under names',
+  },
 
   // Any format
-  ...['model.json', 'model.safetensors', 'model.onnx', 'model.h5', 'model.keras'].map(
+  ...['model.json', 'model.safetensors', 'model.onnx', 'model.h5', 'model.keras', 'model.pt'].map(
     (name): BadInput => ({ name: `a 0-byte ${name}`, format: 'any format', write: bytesAs(name, new Uint8Array(0)), expect: 'is empty (0 bytes)' }),
   ),
-  { name: 'an unrecognised file (a PNG)', format: 'any format', write: bytesAs('model.bin', PNG), expect: 'is not a model file astro-conv1 can read' },
+  // .bin names PyTorch checkpoints (pytorch_model.bin), so an unknown extension here.
+  { name: 'an unrecognised file (a PNG)', format: 'any format', write: bytesAs('model.dat', PNG), expect: 'is not a model file astro-conv1 can read' },
   ...[
     ['model.h5', NOISE, 'keras-h5'],
     ['model.onnx', PNG, 'onnx'],
     ['model.keras', text('hello, world'), 'keras'],
-    ['model.json', text('[1, 2, 3]'), 'tfjs'],
+    ['model.json', text('hello, world'), 'tfjs'],
+    ['model.pt', text('hello, world'), 'pytorch'],
   ].map(
     ([name, bytes, format]): BadInput => ({
       name: `an extension that does not match the content (${name as string})`,
@@ -495,6 +602,7 @@ const CASES: BadInput[] = [
     ['safetensors', safetensors(), 'conv1'],
     ['onnx', onnx(), 'conv1'],
     ['keras-h5', h5(), 'conv_a'],
+    ['pytorch', pytorch(), 'conv1'],
   ] as const).flatMap(([format, write, first]): BadInput[] => {
     const other = format === 'onnx' ? 'relu1' : 'fc';
     return [
@@ -538,7 +646,7 @@ beforeAll(async () => {
   // Load every reader's code (h5wasm above all) before measuring memory: what counts is what the
   // bad inputs cost, not the libraries.
   const warm = await dirs.make();
-  for (const [name, write] of [['tfjs', tfjsLayers()], ['graph', tfjsGraph()], ['st', safetensors()], ['onnx', onnx()], ['h5', h5()]] as const) {
+  for (const [name, write] of [['tfjs', tfjsLayers()], ['graph', tfjsGraph()], ['st', safetensors()], ['onnx', onnx()], ['h5', h5()], ['pt', pytorch()]] as const) {
     const folder = new URL(`${name}/`, warm);
     await mkdir(folder);
     await readKernel(await write(folder));

@@ -5,6 +5,9 @@
  * Conv1Error naming a file of the model. Reads run in a worker thread with a time limit, so a hang
  * or a crash inside a library is caught and reported rather than stalling the run.
  *
+ * PyTorch archives are mutated inside their pickle (bytes flipped, opcodes spliced in), with the
+ * zip rebuilt around it so that its CRC still holds, and as whole files.
+ *
  * FUZZ_RUNS sets the cases per format (60 by default, so `npm test` stays quick); the full run is
  *   FUZZ_RUNS=1000 npx vitest run test/robustness/fuzz.test.ts
  * FUZZ_SEED replays a run (the seed is printed with the results), FUZZ_TIMEOUT_MS sets the time a
@@ -24,7 +27,7 @@ import { conv1Error } from '../helpers/conv1-error.ts';
 import { writeKerasH5 } from '../helpers/h5-fixture.ts';
 import { graphProto, modelProto, varint, type GraphSpec } from '../helpers/onnx-fixture.ts';
 import type { ReadOutcome } from '../helpers/read-worker.ts';
-import { encodeSafetensors, type SafetensorsTensor } from '../helpers/safetensors-fixture.ts';
+import { encodeFloats, encodeSafetensors, type SafetensorsTensor } from '../helpers/safetensors-fixture.ts';
 import {
   constNode,
   conv2dLayer,
@@ -43,6 +46,7 @@ import {
   writeTfjsGraphModel,
   writeTfjsModel,
 } from '../helpers/tfjs-fixture.ts';
+import { float32Bytes, stateDictPickle, torchArchive, type TorchTensor } from '../helpers/torch-fixture.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS) || 60;
 /** Printed with the results, so that any run can be replayed. */
@@ -324,6 +328,37 @@ function safetensorsFile(mutations: readonly JsonMutation[] = []): Uint8Array {
   }).bytes;
 }
 
+/** A state dict as torch.save writes one: an int64 counter, a float16 conv1, a float32 convolution saved as a strided view, a bias. */
+const PYTORCH: TorchTensor[] = [
+  { name: 'bn1.num_batches_tracked', key: '0', size: [], type: 'LongStorage' },
+  { name: 'conv1.weight', key: '1', size: [4, 3, 3, 3], type: 'HalfStorage' },
+  { name: 'layer1.0.conv1.weight', key: '2', size: [4, 4, 3, 3], stride: [1, 4, 48, 16] },
+  { name: 'fc.bias', key: '3', size: [2] },
+];
+const PYTORCH_STORAGES = { '0': new Uint8Array(8), '1': encodeFloats(randomValues(108, 20), 'F16'), '2': float32Bytes(randomValues(144, 21)), '3': float32Bytes(randomValues(2, 22)) };
+const PYTORCH_PICKLE = stateDictPickle(PYTORCH);
+const PYTORCH_ARCHIVE = torchArchive(PYTORCH_PICKLE, PYTORCH_STORAGES);
+const ascii = (s: string) => [...new TextEncoder().encode(s)];
+/** Opcodes (with arguments) worth splicing into a pickle: structure, memo, calls, globals allowed and not, framing, oversized lengths. */
+const PICKLE_SNIPPETS = fc.constantFrom<number[]>(
+  [0x28], [0x74], [0x29], [0x7d], [0x5d], [0x73], [0x75], [0x61], [0x65], [0x52], [0x62], [0x81], [0x51], [0x30], [0x31], [0x32], [0x2e], [0x85], [0x8f], [0x90], [0x91],
+  [0x71, 0x00], [0x68, 0x00], [0x68, 0x03], [0x72, 0xff, 0xff, 0xff, 0xff], [0x94], [0x4e], [0x88], [0x4b, 0xff], [0x4a, 0xff, 0xff, 0xff, 0x7f],
+  [0x8a, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], [0x8b, 0xff, 0xff, 0xff, 0x7f], [0x95, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], [0x58, 0xff, 0xff, 0xff, 0xff],
+  [0x63, ...ascii('torch\nFloatStorage\n')], [0x63, ...ascii('collections\nOrderedDict\n')], [0x63, ...ascii('torch._utils\n_rebuild_tensor_v2\n')],
+  [0x63, ...ascii('torch\nSize\n')], [0x63, ...ascii('posix\nsystem\n')], [0x8c, 5, ...ascii('torch'), 0x8c, 4, ...ascii('Size'), 0x93],
+  [0x58, 1, 0, 0, 0, ...ascii('0')], [0x58, 7, 0, 0, 0, ...ascii('storage')], [0x82, 0x01], [0x69, ...ascii('os\nsystem\n')], [0x6f], [0x92], [0x97],
+);
+type PytorchMutation = { pickle: ByteMutation[] } | { splice: { at: number; bytes: number[] }[] } | { archive: ByteMutation[] };
+
+function spliceBytes(bytes: Uint8Array, splices: readonly { at: number; bytes: number[] }[]): Uint8Array {
+  let out = bytes;
+  for (const splice of splices) {
+    const at = splice.at % (out.length + 1);
+    out = Uint8Array.from([...out.subarray(0, at), ...splice.bytes, ...out.subarray(at)]);
+  }
+  return out;
+}
+
 type SafetensorsMutation = { json: JsonMutation[] } | { bytes: ByteMutation[] } | { length: bigint };
 type OnnxMutation = { bytes: ByteMutation[] } | { varints: VarintEdit[] };
 
@@ -347,6 +382,19 @@ const TARGETS: Target[] = [
     arbitrary: fc.oneof(fc.record({ bytes: byteMutations(1024) }), fc.record({ varints: VARINT_EDITS })),
     mutant: (mutation: OnnxMutation) => ({ name: 'model.onnx', bytes: 'bytes' in mutation ? mutateBytes(onnxBytes, mutation.bytes) : editVarints(onnxBytes, mutation.varints) }),
   } satisfies Target<OnnxMutation>,
+  {
+    format: 'pytorch',
+    arbitrary: fc.oneof(
+      { weight: 3, arbitrary: fc.record({ pickle: byteMutations(PYTORCH_PICKLE.length) }) },
+      { weight: 3, arbitrary: fc.record({ splice: fc.array(fc.record({ at: fc.nat(), bytes: PICKLE_SNIPPETS }), { minLength: 1, maxLength: 4 }) }) },
+      { weight: 2, arbitrary: fc.record({ archive: byteMutations(PYTORCH_ARCHIVE.length) }) },
+    ),
+    mutant: (mutation: PytorchMutation) => {
+      if ('archive' in mutation) return { name: 'model.pt', bytes: mutateBytes(PYTORCH_ARCHIVE, mutation.archive) };
+      const pickle = 'pickle' in mutation ? mutateBytes(PYTORCH_PICKLE, mutation.pickle) : spliceBytes(PYTORCH_PICKLE, mutation.splice);
+      return { name: 'model.pt', bytes: torchArchive(pickle, PYTORCH_STORAGES) };
+    },
+  } satisfies Target<PytorchMutation>,
 ];
 
 beforeAll(async () => {

@@ -75,7 +75,8 @@ describe('model.json', () => {
     await writeFile(url, JSON.stringify({ format: 'something-else', weights: [] }));
     const error = await conv1Error(readKernel(url));
     expect(error.message).toContain(fileURLToPath(url));
-    expect(error.reason).toContain('not a TensorFlow.js model (no modelTopology and weightsManifest)');
+    expect(error.reason).toContain('is JSON but not a TensorFlow.js model (a modelTopology with a weightsManifest) nor a weights manifest');
+    expect(error.reason).toContain('it is an object with the keys format, weights');
     expect(error.hint).toContain('tensorflowjs_converter');
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conv1Error } from '../../src/lib/errors.ts';
 import { runPipeline, type PipelineOptions } from '../../src/lib/pipeline.ts';
 import { runPipelineInThread } from '../../src/lib/pipeline-in-thread.ts';
-import { runInThread } from '../../src/lib/threads.ts';
+import { ThreadPool } from '../../src/lib/threads.ts';
 import { conv1Error } from '../helpers/conv1-error.ts';
 import { writeSmallModel, writeTinyPhoto } from '../helpers/small-site.ts';
 import { TempDirs } from '../helpers/tfjs-fixture.ts';
@@ -27,7 +27,12 @@ async function worker(body: string): Promise<URL> {
   return file;
 }
 
-describe('runInThread', () => {
+/** One request in a thread of its own, which ends once it has answered. */
+function runInThread<I, O, E = never>(entry: URL, input: I, onEvent?: (event: E) => void): Promise<O> {
+  return new ThreadPool<I, O, E>(entry, 1, false).run(input, onEvent);
+}
+
+describe('a thread pool', () => {
   it('returns the result and forwards the events before it, in order', async () => {
     const events: unknown[] = [];
     const entry = await worker('for (const n of input.values) emit({ n }); return { sum: input.values.reduce((a: number, b: number) => a + b, 0), data: new Float32Array(input.values) };');
@@ -59,6 +64,27 @@ describe('runInThread', () => {
   it('fails when the thread throws outside the work it was given', async () => {
     const entry = await worker('setTimeout(() => { throw new Error("thrown from a timer"); }, 0);\nreturn new Promise(() => {});');
     await expect(runInThread(entry, {})).rejects.toThrow('thrown from a timer');
+  });
+
+  it('reuses its threads, runs no more at once than its size, and queues the rest', async () => {
+    const entry = await worker('const { threadId } = await import("node:worker_threads"); await new Promise((resolve) => setTimeout(resolve, 50)); return threadId;');
+    const pool = new ThreadPool<object, number>(entry, 2, false);
+    const started = performance.now();
+    const ids = await Promise.all(Array.from({ length: 6 }, () => pool.run({})));
+    expect(new Set(ids).size).toBe(2);
+    // Six requests of 50 ms on two threads: three rounds, not one.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('replaces a thread that died, and answers the requests after it', async () => {
+    const entry = await worker('if (input.die) process.exit(5); return input.n;');
+    const pool = new ThreadPool<{ die?: boolean; n?: number }, number>(entry, 1, false);
+    const [died, ...rest] = await Promise.allSettled([pool.run({ die: true }), pool.run({ n: 1 }), pool.run({ n: 2 })]);
+    expect(died.status).toBe('rejected');
+    expect(rest).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 2 },
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
+import { escapeOutsideText as e } from '../../lib/outside-text.ts';
 import { parseOptions, toAstroError } from './errors.ts';
 import { basePath, figureFolder, figurePaths } from './figure-urls.ts';
 import type { Conv1Options, ModelOptions } from './options.ts';
@@ -33,7 +34,7 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         const modelFigures = (model: ModelOptions): Promise<ModelFigures> => {
           let pending = figures.get(model.name);
           if (!pending) {
-            pending = computeFigures(model, options.registry, config, logger, command === 'build').catch((error: unknown) => {
+            pending = computeFigures(model, options.registry, options.readTimeout, config, logger, command === 'build').catch((error: unknown) => {
               // In dev, the next request (e.g. after a fix) tries again.
               if (command === 'dev') figures.delete(model.name);
               throw toAstroError(error);
@@ -85,6 +86,7 @@ async function watchLocalModels(models: ModelOptions[], root: URL, addWatchFile:
 async function computeFigures(
   options: ModelOptions,
   registry: string | undefined,
+  readTimeout: number | undefined,
   config: Pick<AstroConfig, 'root' | 'cacheDir' | 'build'>,
   logger: AstroIntegrationLogger,
   oneShot: boolean,
@@ -102,13 +104,23 @@ async function computeFigures(
     root: config.root,
     packageCache: new URL('models/', cacheRoot),
     registry: registry ?? process.env.npm_config_registry,
+    readTimeoutMs: readTimeout === undefined ? undefined : readTimeout * 1000,
     figures: new URL('figures/', cacheRoot),
     oneShot,
     onPhase(phase, doneInMs) {
       if (doneInMs !== undefined) log(phase).info(`${phase} done in ${Math.round(doneInMs)} ms`);
     },
     onDownload(url) {
-      log('download').info(`fetching ${url} (first build only; cached afterwards)`);
+      log('download').info(`fetching ${e(url)} (first build only; cached afterwards)`);
+    },
+    onReadProgress({ url, received, elapsedMs }) {
+      log('read').info(`still reading ${e(url)}: ${received.toLocaleString('en')} bytes received after ${Math.round(elapsedMs / 1000)} s`);
+    },
+    onNote(note) {
+      log('read').warn(e(note));
+    },
+    onRedirect({ from, to }) {
+      log('read').info(`${e(from)} is served from ${e(to)} (redirected)`);
     },
     onProgress({ received, total }) {
       const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10_000_000);
@@ -121,7 +133,7 @@ async function computeFigures(
   const { model, timeline } = result.data;
   if (timeline) log('timeline').info(`${timeline.steps.length} checkpoints, steps ${timeline.steps[0]!.step}–${timeline.steps.at(-1)!.step}`);
   logger.info(
-    `${name === 'default' ? '' : `${name}: `}${model.layer} ${model.shape.join('×')} from ${model.source} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
+    `${name === 'default' ? '' : `${name}: `}${e(model.layer)} ${model.shape.join('×')} from ${e(model.source)} (${model.channelOrder.toUpperCase()}, ${model.channelOrderSource}; ${model.bytesRead.toLocaleString('en')} bytes read); ` +
       `${result.files.size} figures ${result.cached ? 'from cache' : `rendered, convolved on ${result.data.backend}`} in ${Math.round(performance.now() - started)} ms`,
   );
   return { name, label, result, paths: figurePaths(result.files, config.build.assets), defaults: { order, normalize } };

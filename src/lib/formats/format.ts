@@ -20,7 +20,7 @@ export interface ConvLayer {
 }
 
 export interface OpenedModel {
-  /** Short format name shown to users: tfjs-layers, tfjs-graph, keras-h5, keras, safetensors, onnx. */
+  /** Short format name shown to users: tfjs-layers, tfjs-graph, tfjs-weights, keras-h5, keras, safetensors, onnx, pytorch. */
   format: string;
   /** Convolutions in the order a walk from the model's input meets them (or the file's order where the format has no graph). */
   convolutions: ConvLayer[];
@@ -30,6 +30,11 @@ export interface OpenedModel {
   defaultChannels?: ChannelOrder;
   /** The kernel of `conv`, float32, HWIO. */
   readKernel(conv: ConvLayer): Promise<Float32Array>;
+  /**
+   * What the user should know about how `conv` was found, as a sentence naming the file, e.g. a
+   * guess where the file has no topology; `named`: the `layer` option chose it.
+   */
+  note?(conv: ConvLayer, named: boolean): string | undefined;
   /** Releases files or memory the reader holds. */
   close?(): Promise<void>;
 }
@@ -43,5 +48,5 @@ export interface FormatReader {
   open(files: ModelFiles): Promise<OpenedModel>;
 }
 
-/** How many leading bytes format detection reads. */
+/** How many leading bytes format detection reads (after any whitespace a JSON file starts with, see registry.ts). */
 export const HEAD_BYTES = 64;

@@ -10,17 +10,24 @@
  * TypeScript, and never import it from the main side except for types, since importing it starts
  * the message loop.
  *
- * Everything the library does to the disk goes through Emscripten's file system object, so while
- * one of our calls runs we watch it (see Hdf5File.run): reads of the model file are counted for
- * the byte account, and any attempt to open another file is refused. That second rule is what
- * stops external links, external storage and virtual datasets from reading arbitrary files even
- * where h5wasm offers no way to see them (it does not expose external storage at all).
+ * The library never opens the model from disk. Its file system object (Emscripten's FS, in
+ * h5wasm/node the host's files) is given one file of our own, at a path no disk has, whose reads
+ * the main thread answers from the model's ModelFiles: a local file, an HTTP server's ranges, or a
+ * member of a .keras zip. h5wasm is synchronous and the sources are not, so a read posts the range
+ * to the main thread and sleeps on a shared flag (Atomics.wait) until the bytes are posted back,
+ * then takes them off its port at once (receiveMessageOnPort). HDF5 thus fetches only what it
+ * parses (superblock, object headers, B-tree and heap nodes, the one kernel's data), and the
+ * main side's ModelFiles counts every byte.
+ *
+ * Any attempt to open another file is refused. That rule is what stops external links, external
+ * storage and virtual datasets from reading arbitrary files even where h5wasm offers no way to see
+ * them (it does not expose external storage at all).
  */
 import { resolve, sep } from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Metadata } from 'h5wasm/node';
 import { Conv1Error } from '../errors.ts';
-import { toWire, type WireError } from '../threads.ts';
+import { fromWire, toWire, type WireError } from '../threads.ts';
 import type { ConvLayer } from './format.ts';
 import { nestedModelError, parseStrides } from './keras-h5.ts';
 import { RESAVE_HINT as KERAS3_RESAVE_HINT } from './keras-zip.ts';
@@ -41,7 +48,8 @@ export interface Keras3Conv {
 /** Which Keras layout the file holds: a Keras 2 .h5 (full model or weights only), or a .keras archive's model.weights.h5. */
 export type Hdf5Layout = { kind: 'keras-h5' } | { kind: 'keras3'; convolutions: Keras3Conv[] };
 
-export type Hdf5Query = { op: 'open'; path: string; size: number; label: string; layout: Hdf5Layout } | { op: 'read'; index: number };
+/** `name`: the file's own name (no folder), which HDF5 reports in its messages; `size`: its bytes. */
+export type Hdf5Query = { op: 'open'; name: string; size: number; label: string; layout: Hdf5Layout } | { op: 'read'; index: number };
 export type Hdf5Request = Hdf5Query & { id: number };
 
 export interface Hdf5Contents {
@@ -49,11 +57,30 @@ export interface Hdf5Contents {
   layerNames: string[];
 }
 
-/** A failure, as it crosses the thread boundary. `fatal`: the library trapped and must not be used again. */
+/**
+ * A failure, as it crosses the thread boundary. `fatal`: the library must not be used again, as it
+ * trapped, or a read failed under it (HDF5 may keep what it was reading into, e.g. a sieve buffer,
+ * and answer the next request from it).
+ */
 export type Hdf5WireError = WireError & { fatal: boolean };
 
-/** `bytes`: what the library read from the model file since the previous reply. */
-export type Hdf5Reply = { id: number; bytes: number } & ({ result: Hdf5Contents | Float32Array } | { error: Hdf5WireError });
+export type Hdf5Reply = { id: number } & ({ result: Hdf5Contents | Float32Array } | { error: Hdf5WireError });
+
+/**
+ * The thread's line for file bytes, given as workerData: it posts an Hdf5ByteRequest on `port`,
+ * then waits until the main side has posted the Hdf5ByteReply and set `signal` (an Int32Array's
+ * one element) to non-zero.
+ */
+export interface Hdf5ByteChannel {
+  port: MessagePort;
+  signal: SharedArrayBuffer;
+}
+export interface Hdf5ByteRequest {
+  offset: number;
+  length: number;
+}
+/** Exactly the bytes asked for, or why they could not be read (a Conv1Error naming the source). */
+export type Hdf5ByteReply = { bytes: Uint8Array } | { error: WireError };
 
 // ---------------------------------------------------------------------------------------------
 // The library
@@ -61,15 +88,40 @@ export type Hdf5Reply = { id: number; bytes: number } & ({ result: Hdf5Contents 
 type H5wasm = typeof import('h5wasm/node').default;
 type H5Module = Awaited<H5wasm['ready']>;
 
-/** The part of Emscripten's FS object (NODERAWFS in h5wasm/node) that the guard wraps. */
+/** The part of Emscripten's FS object (NODERAWFS in h5wasm/node) that the model file is mounted through. */
 interface EmscriptenStream {
   path?: string;
+  position: number;
+}
+interface EmscriptenStat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: Date;
+  mtime: Date;
+  ctime: Date;
+}
+interface StreamOps {
+  read(stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number, position: number): number;
+  llseek(stream: EmscriptenStream, offset: number, whence: number): number;
 }
 interface EmscriptenFs {
   read(stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number, position?: number): number;
   open(path: string, flags: number, mode?: number): EmscriptenStream;
   close(stream: EmscriptenStream): void;
   isClosed(stream: EmscriptenStream): boolean;
+  stat(path: string, dontFollow?: boolean): EmscriptenStat;
+  lstat(path: string): EmscriptenStat;
+  fstat(fd: number): EmscriptenStat;
+  getStream(fd: number): EmscriptenStream | null;
+  createStream(stream: { path: string; flags: number; position: number; seekable: boolean; node: { id: number; mode: number }; stream_ops: StreamOps }): EmscriptenStream;
   ErrnoError: new (errno: number) => Error;
 }
 
@@ -81,12 +133,20 @@ interface Hdf5Library {
   pluginFolders: string[];
 }
 
-/** Emscripten's Linux-compatible open(2) flags and errno. */
+/** Emscripten's Linux-compatible open(2) flags, errno values, lseek whence and file mode bits. */
+const O_ACCMODE = 0o3;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const EACCES = 2;
+const EINVAL = 28;
+const EIO = 29;
 const ENOENT = 44;
+const SEEK_CUR = 1;
+const SEEK_END = 2;
+const S_IFREG_READ_ONLY = 0o100444;
 const H5T_FLOAT = 1;
+/** The folder of the model file's path in the library's view: it exists nowhere else. */
+const MODEL_FOLDER = '/conv1-model/';
 /** The largest kernel we read: 3×3×2048×2048 float32 is 151 MB; anything beyond is no convolution to draw. */
 const MAX_KERNEL_BYTES = 256 * 1024 * 1024;
 /** deflate cannot expand data more than about 1032:1, so a compressed dataset declaring more than that is lying. */
@@ -104,6 +164,147 @@ async function loadLibrary(): Promise<Hdf5Library> {
   return { h5wasm, module, fs: module.FS as unknown as EmscriptenFs, pluginFolders: module.get_plugin_search_paths().map((folder) => resolve(folder)) };
 }
 
+const channel = workerData as Hdf5ByteChannel;
+const signal = new Int32Array(channel.signal);
+
+/** Why the main thread could not deliver bytes of the model file. */
+class SourceFailure extends Error {
+  readonly error: Error;
+  constructor(error: Error) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+/** Bytes [offset, offset + length) of the model file, from the main thread; blocks this thread until they come. */
+function fetchBytes(offset: number, length: number): Uint8Array {
+  Atomics.store(signal, 0, 0);
+  channel.port.postMessage({ offset, length } satisfies Hdf5ByteRequest);
+  Atomics.wait(signal, 0, 0);
+  // The reply was posted before the flag was set, so it is already on the port.
+  const reply = receiveMessageOnPort(channel.port)?.message as Hdf5ByteReply | undefined;
+  if (!reply) throw new Error('bug: woken without an answer on the byte channel');
+  if ('error' in reply) throw new SourceFailure(fromWire(reply.error));
+  return reply.bytes;
+}
+
+/**
+ * HDF5 reads metadata in pieces of tens to hundreds of bytes (object headers speculatively, 512
+ * at a time), near one another and often more than once; it allocates metadata in blocks of 2 KiB.
+ * Small reads are rounded out to whole blocks of that size, which are kept: on ResNet50-sized
+ * files this turns 190 to 720 reads into 90 to 150, for 1.0 to 1.6 times the bytes (measured for
+ * a full-model .h5, a weights-only .h5 and a .keras). Reads larger than a few blocks are a
+ * kernel's data and are fetched exactly.
+ */
+const BLOCK_BYTES = 2048;
+const MAX_BLOCK_READ = 4 * BLOCK_BYTES;
+/** Blocks kept at most (8 MiB); past that the cache starts over. */
+const MAX_BLOCKS = 4096;
+
+function cachedReader(size: number): (offset: number, length: number) => Uint8Array {
+  const blocks = new Map<number, Uint8Array>();
+  return (offset, length) => {
+    if (length > MAX_BLOCK_READ) return fetchBytes(offset, length);
+    if (blocks.size > MAX_BLOCKS) blocks.clear();
+    const first = Math.floor(offset / BLOCK_BYTES);
+    const last = Math.floor((offset + length - 1) / BLOCK_BYTES);
+    // Each run of missing blocks is one fetch.
+    for (let block = first; block <= last; block++) {
+      if (blocks.has(block)) continue;
+      let end = block;
+      while (end < last && !blocks.has(end + 1)) end++;
+      const start = block * BLOCK_BYTES;
+      const bytes = fetchBytes(start, Math.min(size, (end + 1) * BLOCK_BYTES) - start);
+      for (let k = block; k <= end; k++) blocks.set(k, bytes.subarray((k - block) * BLOCK_BYTES, (k - block + 1) * BLOCK_BYTES));
+      block = end;
+    }
+    const out = new Uint8Array(length);
+    for (let block = first; block <= last; block++) {
+      const start = block * BLOCK_BYTES;
+      const from = Math.max(offset, start);
+      const to = Math.min(offset + length, start + BLOCK_BYTES);
+      out.set(blocks.get(block)!.subarray(from - start, to - start), from - offset);
+    }
+    return out;
+  };
+}
+
+/** Set when a read of the model file failed: see Hdf5WireError. */
+let readFailed = false;
+
+/** What the library did during one of our calls (see Hdf5File.run). */
+interface CallWatch {
+  /** Bytes of the model file it read. */
+  bytes: number;
+  /** The first other file it tried to open. */
+  foreign: string | undefined;
+  /** Why the model's bytes could not be had (network, truncation): said instead of HDF5's read error. */
+  sourceError: Error | undefined;
+  /** Files it created to print its error stack into, closed after the call. */
+  scratch: EmscriptenStream[];
+}
+
+/**
+ * Gives the library's file system the model file at `path`, `size` bytes read through
+ * fetchBytes, and refuses every other file but the error handler's scratch files. The thread
+ * serves one file, so this is done once, before the library opens it.
+ */
+function mountModelFile(lib: Hdf5Library, path: string, size: number, watch: CallWatch): void {
+  const fs = lib.fs;
+  const { open, stat, lstat, fstat } = fs;
+  const readRange = cachedReader(size);
+  const ops: StreamOps = {
+    read(_stream, buffer, offset, length, position) {
+      const end = Math.min(size, position + length);
+      if (end <= position) return 0;
+      let bytes: Uint8Array;
+      try {
+        bytes = readRange(position, end - position);
+      } catch (error) {
+        if (!(error instanceof SourceFailure)) throw error;
+        readFailed = true;
+        watch.sourceError ??= error.error;
+        throw new fs.ErrnoError(EIO);
+      }
+      new Uint8Array(buffer.buffer, buffer.byteOffset + offset, bytes.length).set(bytes);
+      watch.bytes += bytes.length;
+      return bytes.length;
+    },
+    llseek(stream, offset, whence) {
+      const position = offset + (whence === SEEK_CUR ? stream.position : whence === SEEK_END ? size : 0);
+      if (position < 0) throw new fs.ErrnoError(EINVAL);
+      stream.position = position;
+      return position;
+    },
+  };
+  // Only what HDF5's file driver looks at (type, size, identity) is meaningful.
+  const epoch = new Date(0);
+  const info = (): EmscriptenStat => ({ dev: 1, ino: 1, mode: S_IFREG_READ_ONLY, nlink: 1, uid: 0, gid: 0, rdev: 0, size, blksize: 4096, blocks: Math.ceil(size / 512), atime: epoch, mtime: epoch, ctime: epoch });
+  fs.stat = (target, dontFollow) => (target === path ? info() : stat(target, dontFollow));
+  fs.lstat = (target) => (target === path ? info() : lstat(target));
+  fs.fstat = (fd) => (fs.getStream(fd)?.path === path ? info() : fstat(fd));
+  fs.open = (target, flags, mode) => {
+    if (target === path) {
+      if ((flags & O_ACCMODE) !== 0) throw new fs.ErrnoError(EACCES);
+      return fs.createStream({ path, flags, position: 0, seekable: true, node: { id: 1, mode: S_IFREG_READ_ONLY }, stream_ops: ops });
+    }
+    // A file created exclusively is new and empty, so it cannot leak anything: it is the
+    // tmpfile() h5wasm's error handler prints HDF5's error stack into.
+    if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) {
+      const stream = open(target, flags, mode);
+      watch.scratch.push(stream);
+      return stream;
+    }
+    // HDF5 looks through its plugin folders for a filter or VOL connector it lacks (when a
+    // file will not open, it tries every connector). Plugins are code, never loaded here: the
+    // search finds nothing, and the file's own error is the one reported.
+    const resolved = resolve(target);
+    if (lib.pluginFolders.some((folder) => resolved === folder || resolved.startsWith(`${folder}${sep}`))) throw new fs.ErrnoError(ENOENT);
+    watch.foreign ??= target.startsWith(MODEL_FOLDER) ? target.slice(MODEL_FOLDER.length) : target;
+    throw new fs.ErrnoError(EACCES);
+  };
+}
+
 /** A dataset, located through hard links only, with its declared type and shape. */
 interface Hdf5Dataset {
   path: string;
@@ -114,34 +315,35 @@ interface Hdf5Dataset {
 }
 
 /**
- * One HDF5 file opened read-only by h5wasm. Every library call runs inside `run`, which counts
- * the bytes read from this file, refuses to let the library open any other file, and turns any
- * failure (an HDF5 error, a wasm trap, a JS error from h5wasm) into a Conv1Error naming the file.
+ * One HDF5 file opened read-only by h5wasm. Every library call runs inside `run`, which sees the
+ * bytes read from this file, refuses to let the library open any other file, and turns any
+ * failure (an HDF5 error, a wasm trap, a JS error from h5wasm, a source that cannot deliver) into
+ * a Conv1Error naming the file.
  */
 class Hdf5File {
   readonly label: string;
   private readonly lib: Hdf5Library;
-  private readonly path: string;
   private readonly size: number;
-  private readonly onRead: (bytes: number) => void;
+  private readonly watch: CallWatch = { bytes: 0, foreign: undefined, sourceError: undefined, scratch: [] };
   private fileId: bigint | undefined;
   /** Paths already checked to be hard links, and the member names of groups already listed. */
   private readonly hardLinks = new Set<string>(['']);
   private readonly members = new Map<string, Set<string>>();
 
-  private constructor(lib: Hdf5Library, path: string, size: number, label: string, onRead: (bytes: number) => void) {
+  private constructor(lib: Hdf5Library, size: number, label: string) {
     this.lib = lib;
-    this.path = resolve(path);
     this.size = size;
     this.label = label;
-    this.onRead = onRead;
   }
 
-  /** Opens `path` (on local disk, `size` bytes). `onRead` receives the bytes the library reads from it, call by call. */
-  static open(lib: Hdf5Library, path: string, size: number, label: string, onRead: (bytes: number) => void): Hdf5File {
-    const file = new Hdf5File(lib, path, size, label, onRead);
+  /** Opens the model file, `size` bytes called `name`, whose bytes the main thread serves. */
+  static open(lib: Hdf5Library, name: string, size: number, label: string): Hdf5File {
+    const file = new Hdf5File(lib, size, label);
+    // The name is only for HDF5's messages; a "/" in it would make folders the mount has not.
+    const path = `${MODEL_FOLDER}${name.replaceAll('/', '_') || 'model.h5'}`;
+    mountModelFile(lib, path, size, file.watch);
     file.fileId = file.run('opening it', () => {
-      const id = new lib.h5wasm.File(file.path, 'r').file_id;
+      const id = new lib.h5wasm.File(path, 'r').file_id;
       if (id < 0n) throw new Error('H5Fopen returned no file');
       return id;
     });
@@ -266,56 +468,32 @@ class Hdf5File {
   }
 
   /**
-   * Runs library calls with the file system watched. h5wasm is synchronous, so while `body` runs
-   * no other code can touch the FS object: the wrappers see exactly this call's I/O. `action`
+   * Runs library calls and looks at what they did to the file system. h5wasm is synchronous, so
+   * while `body` runs no other code can touch it: the watch sees exactly this call's I/O. `action`
    * says what was being done, for messages; `onRaw` receives the bytes this one call read.
    */
   private run<T>(action: string, body: (fileId: bigint) => T, onRaw?: (bytes: number) => void): T {
-    const lib = this.lib;
-    const fs = lib.fs;
-    const { read, open } = fs;
-    const own = (path: string | undefined) => typeof path === 'string' && resolve(path) === this.path;
-    let bytes = 0;
-    let foreign: string | undefined;
-    const scratch: EmscriptenStream[] = [];
-    fs.read = (stream, buffer, offset, length, position) => {
-      const count = read(stream, buffer, offset, length, position);
-      if (own(stream.path)) bytes += count;
-      return count;
-    };
-    fs.open = (path, flags, mode) => {
-      if (own(path)) return open(path, flags, mode);
-      // A file created exclusively is new and empty, so it cannot leak anything: it is the
-      // tmpfile() h5wasm's error handler prints HDF5's error stack into.
-      if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) {
-        const stream = open(path, flags, mode);
-        scratch.push(stream);
-        return stream;
-      }
-      // HDF5 looks through its plugin folders for a filter or VOL connector it lacks (when a
-      // file will not open, it tries every connector). Plugins are code, never loaded here: the
-      // search finds nothing, and the file's own error is the one reported.
-      const target = resolve(path);
-      if (lib.pluginFolders.some((folder) => target === folder || target.startsWith(`${folder}${sep}`))) throw new fs.ErrnoError(ENOENT);
-      foreign ??= path;
-      throw new fs.ErrnoError(EACCES);
-    };
+    const watch = this.watch;
+    const fs = this.lib.fs;
+    Object.assign(watch, { bytes: 0, foreign: undefined, sourceError: undefined });
     try {
       const result = body(this.fileId ?? -1n);
-      if (foreign !== undefined) throw foreignFile(this.label, foreign, action);
+      if (watch.sourceError) throw watch.sourceError;
+      if (watch.foreign !== undefined) throw foreignFile(this.label, watch.foreign, action);
       return result;
     } catch (error) {
       if (error instanceof Conv1Error) throw error;
-      if (foreign !== undefined) throw foreignFile(this.label, foreign, action, error);
-      throw this.libraryFailure(action, error);
+      if (watch.foreign !== undefined) throw foreignFile(this.label, watch.foreign, action, error);
+      const failure = this.libraryFailure(action, error);
+      // HDF5 reports a failed read as its own error; the source's says what happened (a server
+      // error, a truncated file). A trap still ends the thread, whatever set it off.
+      if (watch.sourceError && !(failure instanceof Hdf5Trap)) throw watch.sourceError;
+      throw failure;
     } finally {
-      fs.read = read;
-      fs.open = open;
       // The handler throws before it closes its tmpfile(); without this every HDF5 error would
       // leak a file descriptor.
-      for (const stream of scratch) if (!fs.isClosed(stream)) fs.close(stream);
-      this.onRead(bytes);
-      onRaw?.(bytes);
+      for (const stream of watch.scratch.splice(0)) if (!fs.isClosed(stream)) fs.close(stream);
+      onRaw?.(watch.bytes);
     }
   }
 
@@ -501,7 +679,6 @@ function keras3Convolutions(h5: Hdf5File, convolutions: readonly Keras3Conv[]): 
 
 const port = parentPort!;
 let opened: { h5: Hdf5File; convolutions: H5Conv[] } | undefined;
-let unreported = 0;
 
 async function answer(request: Hdf5Request): Promise<{ result: Hdf5Contents | Float32Array; transfer: ArrayBuffer[] }> {
   if (request.op === 'read') {
@@ -514,7 +691,7 @@ async function answer(request: Hdf5Request): Promise<{ result: Hdf5Contents | Fl
   } catch (error) {
     throw new Conv1Error(request.label, `cannot be read: the HDF5 library (h5wasm) failed to load (${(error as Error).message})`, 'Reinstall the project dependencies (npm install).', { cause: error });
   }
-  const h5 = Hdf5File.open(lib, request.path, request.size, request.label, (bytes) => (unreported += bytes));
+  const h5 = Hdf5File.open(lib, request.name, request.size, request.label);
   const { layout } = request;
   const { convolutions, layerNames } = layout.kind === 'keras-h5' ? kerasH5Convolutions(h5) : { convolutions: keras3Convolutions(h5, layout.convolutions), layerNames: [] };
   opened = { h5, convolutions };
@@ -526,11 +703,10 @@ port.on('message', async (request: Hdf5Request) => {
   let transfer: ArrayBuffer[] = [];
   try {
     const answered = await answer(request);
-    reply = { id: request.id, bytes: unreported, result: answered.result };
+    reply = { id: request.id, result: answered.result };
     transfer = answered.transfer;
   } catch (error) {
-    reply = { id: request.id, bytes: unreported, error: { ...toWire(error), fatal: error instanceof Hdf5Trap } };
+    reply = { id: request.id, error: { ...toWire(error), fatal: error instanceof Hdf5Trap || readFailed } };
   }
-  unreported = 0;
   port.postMessage(reply, transfer);
 });

@@ -1,14 +1,14 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
-import { fromWire, workerBeside } from '../threads.ts';
+import { fromWire, toWire, workerBeside } from '../threads.ts';
 import type { ConvLayer, FormatReader, OpenedModel } from './format.ts';
-import type { Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request } from './keras-h5-worker.ts';
+import type { Hdf5ByteChannel, Hdf5ByteReply, Hdf5ByteRequest, Hdf5Contents, Hdf5Layout, Hdf5Query, Hdf5Reply, Hdf5Request } from './keras-h5-worker.ts';
 import type { KerasLayer } from './tfjs-layers.ts';
 
 /**
- * Keras HDF5 files (.h5), read with h5wasm: the HDF5 C library compiled to WebAssembly, which
- * opens the file itself with random access. Two layouts exist (keras legacy_h5_format.py):
+ * Keras HDF5 files (.h5), read with h5wasm: the HDF5 C library compiled to WebAssembly. Two
+ * layouts exist (keras legacy_h5_format.py):
  *
  * - full model: root attribute `model_config` (the Keras topology as JSON) and the weights under
  *   `model_weights/<layer>/<weight name>`, the layers listed by `model_weights`' `layer_names`;
@@ -20,23 +20,46 @@ import type { KerasLayer } from './tfjs-layers.ts';
  * state, so each opened model gets a worker thread of its own (keras-h5-worker.ts, which holds
  * the layouts' code), with a deadline on every request: a hang or a trap costs that thread, never
  * the build, and the next model starts with a fresh library.
+ *
+ * The library reads the file through this thread: each read it makes is one ModelFiles.read of
+ * the range it asked for, so a local file, a remote one (HTTP ranges) and a member of a .keras
+ * archive cost the same bytes, counted where every other format's are.
  */
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
  * How long one request to the worker (opening a model with the worker's start, or reading one
- * kernel of at most 256 MB) may take. Healthy files take well under a second, so this much means
- * HDF5 is looping on a damaged file. ASTRO_CONV1_HDF5_DEADLINE_MS overrides it (tests lower it to
- * catch hangs quickly).
+ * kernel of at most 256 MB) may compute. Healthy files take well under a second, so this much
+ * means HDF5 is looping on a damaged file. Time spent fetching the file's bytes does not count:
+ * a slow network is not a damaged file. ASTRO_CONV1_HDF5_DEADLINE_MS overrides it (tests lower
+ * it to catch hangs quickly).
  */
 export const HDF5_DEADLINE_MS = 20_000;
+
+/**
+ * How many times its own size HDF5 may read of a file. A healthy read takes its metadata and one
+ * kernel, a small part of the file, each about once; a damaged file can make HDF5 read on in a
+ * loop, and since fetching does not count against the deadline, a loop that mostly fetches is
+ * stopped here instead.
+ */
+const MAX_READ_FACTOR = 4;
+/** …plus this much, for small files. */
+const READ_ALLOWANCE_BYTES = 1024 * 1024;
 
 const WORKER = workerBeside(import.meta.url, 'keras-h5-worker');
 const DAMAGED_HINT = 'Check the file (a complete download, the file you meant), or export it again from Keras (model.save("model.h5") or model.save("model.keras")).';
 
 function deadline(): number {
   return Number(process.env.ASTRO_CONV1_HDF5_DEADLINE_MS) || HDF5_DEADLINE_MS;
+}
+
+/** The bytes of one HDF5 file, wherever they lie: `size` bytes, read by range. */
+export interface Hdf5Bytes {
+  /** The file's own name, for HDF5's messages. */
+  name: string;
+  size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
 }
 
 /** An HDF5 file opened in a worker thread of its own, with its Keras layout read. */
@@ -49,27 +72,37 @@ export interface Hdf5Model extends Hdf5Contents {
 interface Pending {
   resolve(result: Hdf5Contents | Float32Array): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  /** Compute time left before the deadline, as of `since`. */
+  remaining: number;
+  since: number;
+  expire(): Error;
 }
 
 class Hdf5Worker {
   private readonly label: string;
-  private readonly onRead: ((bytes: number) => void) | undefined;
+  private readonly bytes: Hdf5Bytes;
   private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly pending = new Map<number, Pending>();
   private next = 0;
+  /** Bytes the thread has asked for so far. */
+  private served = 0;
   /** Set once the thread is ended (or ending): every later request fails with it. */
   private failure: Error | undefined;
   private stopped: Promise<void> | undefined;
 
-  constructor(label: string, onRead: ((bytes: number) => void) | undefined) {
+  constructor(label: string, bytes: Hdf5Bytes) {
     this.label = label;
-    this.onRead = onRead;
-    // The file is never closed in the thread: ending the thread frees the library's memory, and
-    // Node closes the descriptors the thread opened (trackUnmanagedFds, on by default).
-    this.worker = new Worker(WORKER, { trackUnmanagedFds: true });
+    this.bytes = bytes;
+    const { port1, port2 } = new MessageChannel();
+    this.port = port2;
+    this.worker = new Worker(WORKER, { workerData: { port: port1, signal: this.signal.buffer as SharedArrayBuffer } satisfies Hdf5ByteChannel, transferList: [port1] });
     // A model someone forgets to close must not keep the process alive; a pending request's timer does.
     this.worker.unref();
+    this.port.unref();
+    this.port.on('message', (request: Hdf5ByteRequest) => void this.serve(request));
     this.worker.on('message', (reply: Hdf5Reply) => this.settle(reply));
     this.worker.on('error', (error) =>
       this.fail(new Conv1Error(this.label, `made the HDF5 reader's thread fail (${error.message})`, `The file is damaged or crafted; ${DAMAGED_HINT}`, { cause: error })),
@@ -83,18 +116,50 @@ class Hdf5Worker {
     const id = this.next++;
     const ms = deadline();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          this.fail(new Conv1Error(this.label, `could not be read: HDF5 did not finish ${doing} within ${ms / 1000} s, so the file is probably damaged`, DAMAGED_HINT)),
-        ms,
-      );
-      this.pending.set(id, { resolve, reject, timer });
+      const expire = () => new Conv1Error(this.label, `could not be read: HDF5 did not finish ${doing} within ${ms / 1000} s, so the file is probably damaged`, DAMAGED_HINT);
+      const pending: Pending = { resolve, reject, timer: undefined, remaining: ms, since: 0, expire };
+      this.pending.set(id, pending);
+      this.startClock(pending);
       this.worker.postMessage({ ...query, id } satisfies Hdf5Request);
     });
   }
 
+  /** Reads the range the thread asked for and wakes it with the bytes, or with why they could not be had. */
+  private async serve({ offset, length }: Hdf5ByteRequest): Promise<void> {
+    this.served += length;
+    if (this.served > MAX_READ_FACTOR * this.bytes.size + READ_ALLOWANCE_BYTES)
+      return this.fail(
+        new Conv1Error(this.label, `could not be read: HDF5 asked for ${this.served} bytes of the ${this.bytes.size}-byte file, so it is probably reading it in a loop because the file is damaged`, DAMAGED_HINT),
+      );
+    const paused = [...this.pending.values()];
+    paused.forEach((pending) => this.stopClock(pending));
+    let reply: Hdf5ByteReply;
+    try {
+      const bytes = await this.bytes.read(offset, length);
+      // Posting a view copies its whole buffer: a range cut from a larger one is copied out first
+      // (new Uint8Array, as a Buffer's slice() would not copy).
+      reply = { bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes) };
+    } catch (error) {
+      reply = { error: toWire(error) };
+    }
+    if (this.failure) return;
+    paused.forEach((pending) => this.startClock(pending));
+    this.port.postMessage(reply);
+    Atomics.store(this.signal, 0, 1);
+    Atomics.notify(this.signal, 0);
+  }
+
+  private startClock(pending: Pending): void {
+    pending.since = performance.now();
+    pending.timer = setTimeout(() => this.fail(pending.expire()), pending.remaining);
+  }
+
+  private stopClock(pending: Pending): void {
+    clearTimeout(pending.timer);
+    pending.remaining -= performance.now() - pending.since;
+  }
+
   private settle(reply: Hdf5Reply): void {
-    if (reply.bytes > 0) this.onRead?.(reply.bytes);
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
@@ -102,7 +167,7 @@ class Hdf5Worker {
     if ('result' in reply) return pending.resolve(reply.result);
     const error = fromWire(reply.error);
     pending.reject(error);
-    // The library trapped: its memory may be inconsistent, so the thread is not asked again.
+    // The library trapped, or a read failed under it: its state may be inconsistent, so the thread is not asked again.
     if (reply.error.fatal) this.fail(error);
   }
 
@@ -117,7 +182,7 @@ class Hdf5Worker {
   }
 
   private stop(): Promise<void> {
-    this.stopped ??= this.worker.terminate().then(() => undefined);
+    this.stopped ??= this.worker.terminate().then(() => this.port.close());
     return this.stopped;
   }
 
@@ -127,16 +192,12 @@ class Hdf5Worker {
   }
 }
 
-/**
- * Opens the HDF5 file at `path` (on local disk, `size` bytes) in a worker thread of its own and
- * reads its `layout` there. `onRead` receives the bytes the library reads from the file; leave it
- * out when the file is a temporary copy that was already accounted for.
- */
-export async function openHdf5Model(path: string, size: number, label: string, layout: Hdf5Layout, onRead?: (bytes: number) => void): Promise<Hdf5Model> {
-  const worker = new Hdf5Worker(label, onRead);
+/** Opens the HDF5 file `bytes` in a worker thread of its own and reads its `layout` there. */
+export async function openHdf5Model(bytes: Hdf5Bytes, label: string, layout: Hdf5Layout): Promise<Hdf5Model> {
+  const worker = new Hdf5Worker(label, bytes);
   let contents: Hdf5Contents;
   try {
-    contents = (await worker.request({ op: 'open', path, size, label, layout }, 'opening it and reading its list of layers')) as Hdf5Contents;
+    contents = (await worker.request({ op: 'open', name: bytes.name, size: bytes.size, label, layout }, 'opening it and reading its list of layers')) as Hdf5Contents;
   } catch (error) {
     await worker.close();
     throw error;
@@ -174,17 +235,10 @@ export function nestedModelError(label: string, layers: readonly KerasLayer[]): 
   );
 }
 
-/** Opens a Keras .h5 file that lies at `path` on disk. */
+/** Opens a Keras .h5 file, local or remote, reading it by range. */
 export async function openKerasH5(files: ModelFiles): Promise<OpenedModel> {
-  const path = files.localPath(files.main);
-  if (path === undefined)
-    throw new Conv1Error(
-      files.label,
-      'is not on this machine, and the HDF5 library reads only local files',
-      'Download the .h5 file first (or use a source that caches it on disk) and point `model` at the local copy.',
-    );
-  const size = await files.size(files.main);
-  const model = await openHdf5Model(path, size, files.label, { kind: 'keras-h5' }, (bytes) => files.countBytes(files.main, bytes));
+  const bytes: Hdf5Bytes = { name: files.main.split('/').pop()!, size: await files.size(files.main), read: (offset, length) => files.read(files.main, offset, length) };
+  const model = await openHdf5Model(bytes, files.label, { kind: 'keras-h5' });
   return { format: 'keras-h5', convolutions: model.convolutions, layerNames: new Set(model.layerNames), readKernel: model.readKernel, close: model.close };
 }
 

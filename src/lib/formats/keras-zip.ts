@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
 import type { FormatReader, OpenedModel } from './format.ts';
-import { nestedModelError, openHdf5Model, parseStrides, type Hdf5Model } from './keras-h5.ts';
-import { isPytorchArchive, refusePytorch } from './pytorch.ts';
+import { nestedModelError, openHdf5Model, parseStrides, type Hdf5Bytes } from './keras-h5.ts';
+import { isPytorchArchive, openPytorchArchive } from './pytorch.ts';
 import { CONV_CLASSES, kerasLayersFromInputs } from './tfjs-layers.ts';
 import { isRecord } from './tfjs-manifest.ts';
-import { extractZipEntry, extractZipEntryToFile, isZipHead, readZipDirectory, type ZipArchive } from './zip.ts';
+import { extractZipEntry, isZipHead, readZipDirectory, storedEntryOffset, type ZipArchive, type ZipEntry } from './zip.ts';
 
 /**
  * Keras 3 models (.keras): a zip of config.json (the topology), metadata.json and
@@ -24,9 +21,10 @@ import { extractZipEntry, extractZipEntryToFile, isZipHead, readZipDirectory, ty
  * (`layers/functional/layers/conv2d/...`) and is reported as such rather than guessed at.
  *
  * Every zip is opened here, whatever its extension, and told apart by its members: a PyTorch
- * archive (data.pkl) is refused with export advice. h5wasm needs a file on disk, so
- * model.weights.h5 is extracted to a temporary folder (removed by close()) and read there in an HDF5
- * worker thread (keras-h5.ts); its bytes are counted once, as they are read from the archive.
+ * archive (data.pkl) goes to the PyTorch reader. model.weights.h5 is read in an HDF5 worker thread
+ * (keras-h5.ts) through ranges of the archive, so a .keras costs what an .h5 costs: the directory,
+ * config.json, and HDF5's metadata and one kernel, locally or over HTTP, with nothing written to
+ * disk.
  */
 
 const CONFIG = 'config.json';
@@ -78,7 +76,7 @@ function weightKeys(config: Record<string, unknown>): Map<string, string> {
 
 async function openKerasZip(files: ModelFiles): Promise<OpenedModel> {
   const archive = await readZipDirectory(files);
-  if (isPytorchArchive(archive)) throw refusePytorch(files, 'zip archive');
+  if (isPytorchArchive(archive)) return openPytorchArchive(files, archive);
   const has = (name: string) => archive.entries.has(name);
   if (!has(CONFIG))
     throw new Conv1Error(
@@ -96,40 +94,34 @@ async function openKerasZip(files: ModelFiles): Promise<OpenedModel> {
   const layers = kerasLayersFromInputs(config, files.label, RESAVE_HINT);
   const keys = weightKeys(config);
 
-  const folder = await mkdtemp(join(tmpdir(), 'conv1-keras-'));
-  const removeFolder = () => rm(folder, { recursive: true, force: true });
-  let weights: Hdf5Model | undefined;
-  try {
-    const weightsEntry = archive.entries.get(WEIGHTS)!;
-    const weightsPath = join(folder, WEIGHTS);
-    await extractZipEntryToFile(archive, weightsEntry, weightsPath);
-    const convolutions = layers
-      .filter((layer) => CONV_CLASSES.has(layer.class_name))
-      .map((layer) => ({ name: layer.name, layerType: layer.class_name, strides: parseStrides(layer.config), key: keys.get(layer.name) }));
-    weights = await openHdf5Model(weightsPath, weightsEntry.size, `${files.label} (${WEIGHTS})`, { kind: 'keras3', convolutions });
-    if (weights.convolutions.length === 0) {
-      const nested = nestedModelError(files.label, layers);
-      if (nested) throw nested;
+  const convolutions = layers
+    .filter((layer) => CONV_CLASSES.has(layer.class_name))
+    .map((layer) => ({ name: layer.name, layerType: layer.class_name, strides: parseStrides(layer.config), key: keys.get(layer.name) }));
+  const weights = await openHdf5Model(await weightsBytes(archive, archive.entries.get(WEIGHTS)!), `${files.label} (${WEIGHTS})`, { kind: 'keras3', convolutions });
+  if (weights.convolutions.length === 0) {
+    const nested = nestedModelError(files.label, layers);
+    if (nested) {
+      await weights.close();
+      throw nested;
     }
-    const opened = weights;
-    return {
-      format: 'keras',
-      convolutions: opened.convolutions,
-      layerNames: new Set(layers.map((layer) => layer.name)),
-      readKernel: opened.readKernel,
-      close: async () => {
-        try {
-          await opened.close();
-        } finally {
-          await removeFolder();
-        }
-      },
-    };
-  } catch (error) {
-    await weights?.close();
-    await removeFolder();
-    throw error;
   }
+  return { format: 'keras', convolutions: weights.convolutions, layerNames: new Set(layers.map((layer) => layer.name)), readKernel: weights.readKernel, close: weights.close };
+}
+
+/**
+ * model.weights.h5 as HDF5 reads it. Keras stores it uncompressed, and then each read is a range
+ * of the archive (the member's CRC-32 covers all of it, so goes unchecked, as nothing checks an
+ * .h5 file read by range). A deflated member cannot be entered in the middle, so one is inflated
+ * whole, in memory (checked against its size and CRC-32), and cut from there.
+ */
+async function weightsBytes(archive: ZipArchive, entry: ZipEntry): Promise<Hdf5Bytes> {
+  const { files, file } = archive;
+  if (entry.method === 0) {
+    const start = await storedEntryOffset(archive, entry);
+    return { name: WEIGHTS, size: entry.size, read: (offset, length) => files.read(file, start + offset, length) };
+  }
+  const data = await extractZipEntry(archive, entry);
+  return { name: WEIGHTS, size: data.length, read: async (offset, length) => data.subarray(offset, offset + length) };
 }
 
 export const kerasZipReader: FormatReader = {

@@ -2,6 +2,7 @@ import { Conv1Error } from '../errors.ts';
 import { oihwToHwio } from '../kernel.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
 import { decodeLittleEndian } from './dtypes.ts';
+import { describeOihwConvolution, moduleName, rankConvolutionWeights } from './first-conv-names.ts';
 import type { ConvLayer, FormatReader, OpenedModel } from './format.ts';
 
 /**
@@ -26,9 +27,6 @@ const DTYPE_BITS = new Map<string, number>([
   ['F4', 4], ['F6_E2M3', 6], ['F6_E3M2', 6],
 ]);
 const KERNEL_DTYPES = new Map<string, 'float32' | 'float16' | 'bfloat16'>([['F32', 'float32'], ['F16', 'float16'], ['BF16', 'bfloat16']]);
-
-/** Module names that by convention hold a network's first convolution (torchvision, timm, Hugging Face, diffusers). */
-const STEM_PARTS = /^(stem|conv_?stem|conv_?[01]|conv_?in|conv_?first|first_?conv|input_?conv|patch_?embed|patch_?embeds|patch_?embedding|patch_?embeddings|embedder|embeddings?)$/;
 
 interface TensorEntry {
   name: string;
@@ -60,7 +58,8 @@ export const safetensorsReader: FormatReader = {
 async function openSafetensors(files: ModelFiles): Promise<OpenedModel> {
   const { dataStart, tensors } = await readHeader(files);
   const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
-  const convolutions = rankConvolutionWeights(tensors).map(describeConv);
+  // safetensors records no graph, and its header order means nothing (writers sort by dtype and name).
+  const convolutions = rankConvolutionWeights(tensors).map((tensor): SafetensorsConv => ({ ...describeOihwConvolution(tensor.name, tensor.shape), tensor: tensor.name }));
   const layerNames = new Set<string>([...tensors.map((tensor) => moduleName(tensor.name)), ...convolutions.map((conv) => conv.name)]);
   return {
     format: 'safetensors',
@@ -148,68 +147,6 @@ function checkEntry(name: string, value: unknown, fail: (reason: string) => Conv
   if (!isCount(begin) || !isCount(end) || begin > end)
     throw fail(`gives the tensor "${name}" the data_offsets ${JSON.stringify(offsets)}; they must be [begin, end] with 0 ≤ begin ≤ end`);
   return { name, dtype, shape, begin, end };
-}
-
-/**
- * safetensors records no graph, and its header order means nothing (writers sort by dtype and
- * name), so the first convolution is inferred. A convolution weight is a 4-D tensor whose name
- * ends in "weight" with no empty dimension. They are ranked, first to last, by:
- *  1. input channels (OIHW axis 1): 3, an RGB stem, before 1 (a greyscale stem, or a depthwise
- *     convolution deeper in) before any other count;
- *  2. a name with a stem part (stem, conv1, conv_stem, conv_in, patch_embed, embeddings, …) first;
- *  3. the numbers in the name compared in order, a prefix first: features.0 before features.3,
- *     conv1 before layer1.0.conv1;
- *  4. fewer dot-separated parts first;
- *  5. code-point order of the name, so that header order never matters.
- */
-function rankConvolutionWeights(tensors: readonly TensorEntry[]): TensorEntry[] {
-  const keyed = tensors
-    .filter((tensor) => tensor.shape.length === 4 && tensor.name.endsWith('weight') && tensor.shape.every((d) => d > 0))
-    .map((tensor) => {
-      const parts = tensor.name.split('.');
-      const inputs = tensor.shape[1];
-      return {
-        tensor,
-        channels: inputs === 3 ? 0 : inputs === 1 ? 1 : 2,
-        stem: parts.some((part) => STEM_PARTS.test(part.toLowerCase())) ? 0 : 1,
-        numbers: (tensor.name.match(/\d+/g) ?? []).map(Number),
-        depth: parts.length,
-      };
-    });
-  keyed.sort(
-    (a, b) =>
-      a.channels - b.channels ||
-      a.stem - b.stem ||
-      compareNumbers(a.numbers, b.numbers) ||
-      a.depth - b.depth ||
-      (a.tensor.name < b.tensor.name ? -1 : a.tensor.name > b.tensor.name ? 1 : 0),
-  );
-  return keyed.map((entry) => entry.tensor);
-}
-
-function compareNumbers(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
-
-function describeConv(tensor: TensorEntry): SafetensorsConv {
-  const [o, i, h, w] = tensor.shape as [number, number, number, number];
-  return {
-    name: tensor.name.endsWith('.weight') ? tensor.name.slice(0, -'.weight'.length) : tensor.name,
-    aliases: [tensor.name],
-    // The file records no layer class; OIHW 4-D weights are what PyTorch's Conv2d writes.
-    layerType: 'Conv2d',
-    shape: [h, w, i, o],
-    // safetensors stores tensors only, not the stride they are applied with; [1, 1] stands in.
-    strides: [1, 1],
-    tensor: tensor.name,
-  };
-}
-
-/** "layer1.0.bn1.running_mean" → "layer1.0.bn1": the module a tensor belongs to. */
-function moduleName(tensor: string): string {
-  const dot = tensor.lastIndexOf('.');
-  return dot > 0 ? tensor.slice(0, dot) : tensor;
 }
 
 function elementCount(shape: readonly number[]): number {

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { Conv1Error } from '../errors.ts';
 import type { ModelFiles } from '../sources/model-files.ts';
@@ -47,8 +46,6 @@ const MAX_INFLATED_BYTES = 2 ** 31 - 1;
  */
 const MAX_RATIO = 100;
 const RATIO_FLOOR_BYTES = 1024 * 1024;
-/** Stored members are copied to disk in pieces of this size rather than held whole. */
-const COPY_CHUNK_BYTES = 16 * 1024 * 1024;
 const ENCRYPTED = 0x1;
 
 export function isZipHead(head: Uint8Array): boolean {
@@ -221,6 +218,16 @@ async function dataOffset(archive: ZipArchive, entry: ZipEntry): Promise<number>
   return start;
 }
 
+/**
+ * Where a stored member's bytes start in the archive, after the checks every extraction makes, so
+ * that a reader can take ranges of it in place. Its CRC-32 covers the whole member and so is not
+ * checked: the reader must check what it reads.
+ */
+export async function storedEntryOffset(archive: ZipArchive, entry: ZipEntry): Promise<number> {
+  if (entry.method !== 0) throw new Error(`bug: "${entry.name}" is compressed (method ${entry.method}), so it cannot be read in place`);
+  return dataOffset(archive, entry);
+}
+
 /** A member's bytes, checked against its size and CRC-32. */
 export async function extractZipEntry(archive: ZipArchive, entry: ZipEntry): Promise<Uint8Array> {
   const { files, file } = archive;
@@ -243,35 +250,21 @@ export async function extractZipEntry(archive: ZipArchive, entry: ZipEntry): Pro
   return data;
 }
 
-/**
- * Writes a member to `path` (a new file). Stored members are copied in pieces rather than held
- * whole, so their size is bounded only by the archive they lie in.
- */
-export async function extractZipEntryToFile(archive: ZipArchive, entry: ZipEntry, path: string): Promise<void> {
-  const output = await open(path, 'wx');
-  try {
-    if (entry.method !== 0) {
-      await output.writeFile(await extractZipEntry(archive, entry));
-      return;
-    }
-    const { files, file } = archive;
-    const start = await dataOffset(archive, entry);
-    let crc = 0;
-    for (let done = 0; done < entry.compressedSize; ) {
-      const piece = await files.read(file, start + done, Math.min(COPY_CHUNK_BYTES, entry.compressedSize - done));
-      crc = crc32(piece, crc);
-      await output.write(piece);
-      done += piece.length;
-    }
-    checkContent(files.describe(file), entry, entry.compressedSize, crc);
-  } finally {
-    await output.close();
-  }
-}
-
 function checkContent(where: string, entry: ZipEntry, length: number, crc: number): void {
   if (length !== entry.size)
     throw new Conv1Error(where, `holds "${entry.name}" as ${length} bytes but its directory declares ${entry.size}`, 'The archive is damaged; download or save the model again.');
   if (crc !== entry.crc32)
     throw new Conv1Error(where, `holds "${entry.name}" with a CRC-32 that does not match its content`, 'The archive is damaged; download or save the model again.');
+}
+
+/**
+ * `length` bytes of a member from `offset` on. A stored member is read in place, only those bytes
+ * (its CRC-32 covers the whole member, so it cannot be checked); a compressed one is extracted
+ * whole, checked, and cut.
+ */
+export async function readZipEntryRange(archive: ZipArchive, entry: ZipEntry, offset: number, length: number): Promise<Uint8Array> {
+  if (offset < 0 || length < 0 || offset + length > entry.size)
+    throw new Conv1Error(archive.files.describe(archive.file), `has no bytes ${offset}–${offset + length} in "${entry.name}", which holds ${entry.size}`, 'The archive is damaged; download or save the model again.');
+  if (entry.method !== 0) return (await extractZipEntry(archive, entry)).subarray(offset, offset + length);
+  return archive.files.read(archive.file, (await dataOffset(archive, entry)) + offset, length);
 }

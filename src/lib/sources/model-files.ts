@@ -22,14 +22,6 @@ export interface ModelFiles {
   readonly filesRead: readonly string[];
   /** Where a file lives, for error messages. */
   describe(name: string): string;
-  /**
-   * The file's path on this machine, for libraries that must open files themselves (h5wasm), or
-   * undefined when the model is not on local disk. Reads made that way bypass `read`, so such a
-   * reader reports its own byte count through `countBytes`.
-   */
-  localPath(name: string): string | undefined;
-  /** Adds bytes read outside `read` (see localPath) to the account. */
-  countBytes(name: string, bytes: number): void;
 }
 
 /** Refuses names that could leave the model's folder or are not plain relative paths. */
@@ -85,18 +77,13 @@ export class LocalModelFiles implements ModelFiles {
     return decodeURIComponent(this.url(name).pathname);
   }
 
-  localPath(name: string): string {
+  private localPath(name: string): string {
     let path = this.paths.get(name);
     if (path === undefined) {
       path = fileURLToPath(this.url(name));
       this.paths.set(name, path);
     }
     return path;
-  }
-
-  countBytes(name: string, bytes: number): void {
-    this.bytesRead += bytes;
-    if (!this.filesRead.includes(name)) this.filesRead.push(name);
   }
 
   /**
@@ -241,12 +228,6 @@ export class HeadCachingFiles implements ModelFiles {
   }
   describe(name: string): string {
     return this.inner.describe(name);
-  }
-  localPath(name: string): string | undefined {
-    return this.inner.localPath(name);
-  }
-  countBytes(name: string, bytes: number): void {
-    this.inner.countBytes(name, bytes);
   }
 
   async read(name: string, offset: number, length: number): Promise<Uint8Array> {

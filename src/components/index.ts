@@ -11,6 +11,8 @@
  * - Conv1EdgeTest: one filter on a synthetic "\" edge and a "/" edge, and its peak response at every edge angle.
  * - Conv1Report, Conv1Compare, Conv1NoiseSweep, Conv1Thresholds: the diagnostics.
  * - Conv1Timeline: the layer at every checkpoint of a training run (the model's `checkpoints`), with charts of its measures.
+ * - Conv1Gallery: every configured model's first layer side by side, sortable and filterable without JavaScript;
+ *   summariseByKernelSize, sameWeights and THRESHOLDS give a page the numbers behind it.
  */
 export { default as Conv1Grid } from './Conv1Grid.astro';
 export { default as Conv1Filter } from './Conv1Filter.astro';
@@ -23,3 +25,6 @@ export { default as Conv1Compare } from './Conv1Compare.astro';
 export { default as Conv1NoiseSweep } from './Conv1NoiseSweep.astro';
 export { default as Conv1Thresholds } from './Conv1Thresholds.astro';
 export { default as Conv1Timeline } from './Conv1Timeline.astro';
+export { default as Conv1Gallery } from './Conv1Gallery.astro';
+export { sameWeights, summariseByKernelSize, type KernelSizeSummary } from './gallery.ts';
+export { THRESHOLDS } from './library.ts';

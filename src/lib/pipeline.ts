@@ -162,8 +162,9 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
   const inputs = await readInputs(options);
   const hit = await options.cache?.get(inputs.key);
   options.onPhase?.('read', performance.now() - read);
-  // What this read cost is a fact of this build, not of the one that filled the cache.
-  if (hit) return { ...hit, data: { ...hit.data, model: { ...hit.data.model, bytesRead: inputs.kernel.bytesRead } }, cached: true };
+  // Where the kernel came from and what reading it cost are facts of this read, not of the one that
+  // filled the cache: two files can hold the very same layer (a gallery has such pairs).
+  if (hit) return { ...hit, data: { ...hit.data, model: modelFacts(inputs) }, cached: true };
 
   // Loaded only now: a warm build, which runs the pipeline only to find its key, never loads the
   // analysis, the renderers or the convolutions.
@@ -239,7 +240,11 @@ function layerData(
     const point = strength === 0 ? report : sweptReports[swept.indexOf(strength)]!;
     return { strength, medianNoise: point.noise?.median ?? null, verdict: point.verdict.kind, families: point.families };
   });
-  const model = {
+  return { model: modelFacts({ kernel, convolutions }), filters, report, comparisons: comparisonFigures, noiseSweep };
+}
+
+function modelFacts({ kernel, convolutions }: Pick<Inputs, 'kernel' | 'convolutions'>): Conv1Data['model'] {
+  return {
     source: kernel.source,
     format: kernel.format,
     layer: kernel.layer,
@@ -252,7 +257,6 @@ function layerData(
     bytesRead: kernel.bytesRead,
     convolutions: convolutions.map((c) => ({ name: c.name, shape: c.shape })),
   };
-  return { model, filters, report, comparisons: comparisonFigures, noiseSweep };
 }
 
 const KERNEL_FILE = 'kernel-hwio.f32';

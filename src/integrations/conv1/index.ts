@@ -6,7 +6,8 @@ import { basePath, figureFolder, figurePaths } from './figure-urls.ts';
 import type { Conv1Options, ModelOptions } from './options.ts';
 import { publishFigures, stageFigures } from './publish-figures.ts';
 import { vitePluginAutoImport } from './vite-plugin-auto-import.ts';
-import { virtualModuleTypes, vitePluginConv1, type ModelFigures } from './vite-plugin.ts';
+import { Conv1Error } from '../../lib/errors.ts';
+import { isDrawn, virtualModuleTypes, vitePluginConv1, type FailedModel, type ModelFigures } from './vite-plugin.ts';
 
 export type { Conv1Options } from './options.ts';
 
@@ -17,7 +18,7 @@ export type { Conv1Options } from './options.ts';
 export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   const options = parseOptions(userOptions);
   /** Each model's figures, by name, once asked for. */
-  const figures = new Map<string, Promise<ModelFigures>>();
+  const figures = new Map<string, Promise<ModelFigures | FailedModel>>();
   /** In a build: every model's figure files, written to a staging folder as soon as they are known. */
   let staged: Promise<URL> | undefined;
   /** Whether a page imported virtual:conv1, i.e. whether the build needs the figure files. */
@@ -31,12 +32,17 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
       'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
         await watchLocalModels(options.models, config.root, addWatchFile);
         published = figureFolder(config.build.assets);
-        const modelFigures = (model: ModelOptions): Promise<ModelFigures> => {
+        const modelFigures = (model: ModelOptions): Promise<ModelFigures | FailedModel> => {
           let pending = figures.get(model.name);
           if (!pending) {
             pending = computeFigures(model, options.registry, options.readTimeout, config, logger, command === 'build').catch((error: unknown) => {
               // In dev, the next request (e.g. after a fix) tries again.
               if (command === 'dev') figures.delete(model.name);
+              // An optional model that cannot be read is listed with the reason; anything else (a bug) still stops the build.
+              if (model.optional && error instanceof Conv1Error) {
+                logger.warn(`${model.name}: ${error.message}; listed as unreadable, as the model is optional`);
+                return { name: model.name, label: model.label, error: { file: error.file, reason: error.reason, hint: error.hint } };
+              }
               throw toAstroError(error);
             });
             figures.set(model.name, pending);
@@ -56,12 +62,18 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         if (command === 'build') {
           // Start now, each model in a thread of its own, while Astro syncs content and bundles: by
           // the time a page imports virtual:conv1, much of the work is done. A failure is reported there.
-          staged = allFigures().then((all) => stageFigures(all, new URL('conv1/out/', config.cacheDir)));
+          staged = allFigures().then((all) => stageFigures(all.filter(isDrawn), new URL('conv1/out/', config.cacheDir)));
           staged.catch(() => undefined);
         } else if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
       },
       'astro:config:done': ({ injectTypes }) => {
-        injectTypes({ filename: 'virtual-conv1.d.ts', content: virtualModuleTypes(options.models.map((model) => model.name)) });
+        injectTypes({
+          filename: 'virtual-conv1.d.ts',
+          content: virtualModuleTypes(
+            options.models.map((model) => model.name),
+            options.models.filter((model) => model.optional).map((model) => model.name),
+          ),
+        });
       },
       'astro:build:done': async ({ dir, logger }) => {
         if (!staged) return;
@@ -96,7 +108,7 @@ async function computeFigures(
   // pipeline's code until figures are needed.
   const { runPipelineInThread } = await import('../../lib/pipeline-in-thread.ts');
   const cacheRoot = new URL('conv1/', config.cacheDir);
-  const { name, label, order, normalize, ...pipelineOptions } = options;
+  const { name, label, order, normalize, optional: _optional, ...pipelineOptions } = options;
   const log = (phase: string) => logger.fork(name === 'default' ? `astro-conv1/${phase}` : `astro-conv1/${name}/${phase}`);
   let lastShown = -1;
   const result = await runPipelineInThread({

@@ -91,7 +91,16 @@ const DISPLAY_DEFAULTS = {
 /** The name components use for the top-level model when they are given no `model`. */
 export const DEFAULT_MODEL_NAME = 'default';
 
-const modelEntry = z.strictObject({ ...modelFields, ...displayFields }).refine((entry) => entry.model !== undefined || entry.checkpoints !== undefined, {
+const modelEntry = z.strictObject({
+  ...modelFields,
+  ...displayFields,
+  /**
+   * When this model cannot be read or drawn, list it with the reason (`{ name, label, error }` in
+   * virtual:conv1) instead of stopping the build: for galleries of models the site does not control.
+   * The top-level model has no such option: a broken default model always stops the build.
+   */
+  optional: z.boolean().optional(),
+}).refine((entry) => entry.model !== undefined || entry.checkpoints !== undefined, {
   message: 'needs a `model` or `checkpoints`',
 });
 type ModelEntry = z.output<typeof modelEntry>;
@@ -128,6 +137,8 @@ type ParsedOptions = z.output<typeof optionsSchema>;
 /** One model as the pipeline and the components need it: every option decided. */
 export interface ModelOptions {
   name: string;
+  /** Whether a failure to read or draw the model is listed rather than stopping the build (entries of `models` only). */
+  optional: boolean;
   /** Undefined only with `checkpoints`: the pipeline draws the last checkpoint. */
   model: string | undefined;
   checkpoints: z.output<typeof checkpoints> | undefined;
@@ -166,6 +177,7 @@ export function resolveOptions(parsed: ParsedOptions): ResolvedOptions {
     ) as Pick<ModelOptions, keyof typeof DISPLAY_DEFAULTS>;
   const entry = (name: string, options: ModelEntry): ModelOptions => ({
     name,
+    optional: options.optional ?? false,
     model: options.model,
     checkpoints: options.checkpoints,
     label: options.label ?? modelLabel(options.model ?? seriesName(options.checkpoints!)),

@@ -168,8 +168,8 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
 
   // Loaded only now: a warm build, which runs the pipeline only to find its key, never loads the
   // analysis, the renderers or the convolutions.
-  const [{ analyseInThread }, { FigureEncoder }, layer, { drawPhotos }] = await Promise.all([
-    import('./analyse/analyse-in-thread.ts'),
+  const [{ analyseLayers }, { FigureEncoder }, layer, { drawPhotos }] = await Promise.all([
+    import('./analyse/analyse-layers.ts'),
     import('./figure-encoder.ts'),
     import('./stages/draw-layer.ts'),
     import('./stages/draw-photos.ts'),
@@ -177,7 +177,7 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
   const { kernel, comparisons, rounding } = inputs;
   const encoder = new FigureEncoder();
   const swept = inputs.sweep ? NOISE_SWEEP.filter((strength) => strength > 0) : [];
-  const analysed = phase('analyse', () => analyseInThread([kernel, ...comparisons.map((c) => c.kernel), ...swept.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]));
+  const analysed = phase('analyse', () => analyseLayers([kernel, ...comparisons.map((c) => c.kernel), ...swept.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]));
   // Rendering and convolving share the encoder; running side by side, neither waits for the other's
   // last encodes. Each is awaited once all are under way; until then a failure must not count as
   // unhandled.

@@ -47,8 +47,8 @@ export interface PipelineOptions extends ReadKernelOptions {
    */
   compare?: ComparisonSpec[] | undefined;
   /**
-   * Called when a phase starts, and again with its duration when it ends. Phases: read, then render
-   * and convolve one after the other, with analyse beside them in a thread of its own.
+   * Called when a phase starts, and again with its duration when it ends. Phases: read, then
+   * analyse, render and convolve side by side (see analyse-layers.ts and figure-encoder.ts).
    */
   onPhase?: (phase: Phase, doneInMs?: number) => void;
   /**

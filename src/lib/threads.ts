@@ -1,7 +1,6 @@
 /**
  * Requests answered in worker threads: how the pipeline keeps its heavy work off the thread that
- * called it (an Astro build's, whose bundling then goes on in parallel) and runs its analysis beside
- * its rendering.
+ * called it (an Astro build's, whose bundling then goes on in parallel), several models at a time.
  */
 import { parentPort, Worker } from 'node:worker_threads';
 import { Conv1Error } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The pipeline runs in a worker thread (and its analysis in another): what crosses the boundary must
+ * The pipeline runs in a pool of worker threads: what crosses the boundary must
  * arrive whole. Results and events in order; a Conv1Error with its file, reason and hint; a bug with
  * its name and stack; a thread that dies without answering is an error, never a hang.
  */

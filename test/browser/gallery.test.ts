@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strings } from '../../src/components/i18n.ts';
 import { analyseLayer, type VerdictKind } from '../../src/lib/analyse/index.ts';
 import { readModel } from '../../src/lib/read-kernel.ts';
-import { buildAndServeSite, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened, horizontalOverflow } from '../helpers/browser.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
 import type { serveStatic } from '../helpers/static-server.ts';
 
@@ -106,23 +106,6 @@ async function spokenText(page: Page, selector: string): Promise<string> {
 const byName = (name: string) => expected.find((model) => model.name === name)!;
 const pixels = (kernel: string) => kernel.split('x').map(Number).reduce((a, b) => a * b);
 const isSorted = (values: number[]) => values.every((value, i) => i === 0 || values[i - 1]! <= value);
-
-/** Whether the page scrolls sideways, and the elements that stick out of it (outside boxes that scroll on their own). */
-async function overflow(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide: string[] = [];
-    for (const element of document.querySelectorAll('body *')) {
-      const box = element.getBoundingClientRect();
-      if (box.width === 0 || box.right <= width + 0.5) continue;
-      let contained = false;
-      for (let parent = element.parentElement; parent && parent !== document.body; parent = parent.parentElement)
-        if (/(auto|scroll|hidden|clip)/.test(getComputedStyle(parent).overflowX) && parent.getBoundingClientRect().right <= width + 0.5) contained = true;
-      if (!contained) wide.push(`${element.tagName.toLowerCase()}.${element.className} → ${Math.round(box.right)}px`);
-    }
-    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
-  });
-}
 
 describe('the gallery', () => {
   it('shows every model of the package and ResNet50, each with its kernel, verdict and median noise as measured', async () => {
@@ -282,7 +265,7 @@ describe.each(['en', 'ja'] as const)('%s: a phone and a wide screen, light and d
           if (name === 'home' && lang === 'en') continue;
           const opened = await open(path, { ...options, colorScheme });
           const { page } = opened;
-          const measured = await overflow(page);
+          const measured = await horizontalOverflow(page);
           expect(measured.wide, `${path} ${width} ${colorScheme}`).toEqual([]);
           expect(measured.scrollWidth, `${path} ${width} ${colorScheme}`).toBeLessThanOrEqual(measured.width);
           for (const image of await page.locator('main img:visible').all()) await image.scrollIntoViewIfNeeded();

@@ -6,7 +6,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strings } from '../../src/components/i18n.ts';
-import { buildAndServeSite, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened, horizontalOverflow } from '../helpers/browser.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
 /**
@@ -42,28 +42,6 @@ function open(path: string, options: BrowserContextOptions = {}): Promise<Opened
   return openPage(browser, `${site.url}${path}`, options);
 }
 
-/** Whether the page scrolls sideways, and if so the elements that stick out, for the failure message. */
-async function overflow(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide: string[] = [];
-    for (const element of document.querySelectorAll('body *')) {
-      const box = element.getBoundingClientRect();
-      if (box.width === 0 || box.right <= width + 0.5) continue;
-      // Inside a box that scrolls or clips on its own, sticking out of the viewport is that box's business.
-      let parent = element.parentElement;
-      let contained = false;
-      while (parent && parent !== document.body) {
-        const style = getComputedStyle(parent);
-        if (/(auto|scroll|hidden|clip)/.test(style.overflowX) && parent.getBoundingClientRect().right <= width + 0.5) contained = true;
-        parent = parent.parentElement;
-      }
-      if (!contained) wide.push(`${element.tagName.toLowerCase()}.${element.className} → ${Math.round(box.right)}px`);
-    }
-    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
-  });
-}
-
 /** The tile links in the order the eye reads them: down each column, or, sorted by family, along each row. */
 async function visualOrder(page: Page, byRows: boolean): Promise<string[]> {
   return page.locator('.conv1-explorer').first().locator('a.tile').evaluateAll((links, rows) => {
@@ -81,7 +59,7 @@ describe.each(PAGES)('at 390 px: $path', ({ lang, slug, path }) => {
   it('is no wider than the viewport, light and dark, with a panel open too; screenshots', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page, errors } = await open(path, { ...PHONE, colorScheme });
-      const measured = await overflow(page);
+      const measured = await horizontalOverflow(page);
       expect(measured.wide, `${path} ${colorScheme}`).toEqual([]);
       expect(measured.scrollWidth, `${path} ${colorScheme}: ${measured.wide.join('; ')}`).toBeLessThanOrEqual(measured.width);
       expect(errors).toEqual([]);
@@ -94,7 +72,7 @@ describe.each(PAGES)('at 390 px: $path', ({ lang, slug, path }) => {
       if (slug !== 'home') {
         await page.goto(`${site.url}${path}#filter-3`, { waitUntil: 'networkidle' });
         await page.locator('input[name="conv1-sort"][value="family"]').check();
-        const open = await overflow(page);
+        const open = await horizontalOverflow(page);
         expect(open.scrollWidth, `${path}#filter-3 ${colorScheme}: ${open.wide.join('; ')}`).toBeLessThanOrEqual(open.width);
       }
       await page.context().close();
@@ -106,7 +84,7 @@ describe.each(PAGES)('at 390 px: $path', ({ lang, slug, path }) => {
     const captions = await page.locator('figcaption:visible').allInnerTexts();
     // "Left: the photo. Right: …" is wrong once the images stack; "left to right" inside one image is fine.
     for (const caption of captions) expect(caption).not.toMatch(/(^|[.;。]\s*)(Left|Right|左|右)[:：]/);
-    const links = page.locator('#filter-5 .panel-nav a');
+    const links = page.locator('#filter-5 .conv1-panel-nav a');
     expect(await links.count()).toBe(3);
     for (const link of await links.all()) {
       const lines = await link.evaluate((a) => {

@@ -8,7 +8,7 @@ import { formatWeight, strings } from '../../src/components/i18n.ts';
 import { analyseLayer } from '../../src/lib/analyse/index.ts';
 import { NOISY_FILTER_SCORE, TRAINED_MEDIAN_NOISE } from '../../src/lib/analyse/thresholds.ts';
 import { gridLayout, renderGrid } from '../../src/lib/render/grid.ts';
-import { launchChromium, openPage, type Opened } from '../helpers/browser.ts';
+import { launchChromium, openPage, type Opened, horizontalOverflow } from '../helpers/browser.ts';
 import { runAstro, type RunResult } from '../helpers/run.ts';
 import { writeTinyPhoto } from '../helpers/small-site.ts';
 import { serveStatic } from '../helpers/static-server.ts';
@@ -128,24 +128,6 @@ async function expectTilesShow(tiles: Locator, filter: number, urls: string[]): 
         for (let c = 0; c < 3; c++) expect(Math.abs(data[shot + c]! - grid.data[source + c]!), `step ${RUN_STEPS[i]} weight ${x},${y}`).toBeLessThanOrEqual(3);
       }
   }
-}
-
-/** Whether the page scrolls sideways, and the elements that stick out of it (outside boxes that scroll on their own). */
-async function overflow(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide: string[] = [];
-    for (const element of document.querySelectorAll('body *')) {
-      const box = element.getBoundingClientRect();
-      if (box.width === 0 || box.right <= width + 0.5) continue;
-      let parent = element.parentElement;
-      let contained = false;
-      for (; parent && parent !== document.body; parent = parent.parentElement)
-        if (/(auto|scroll|hidden|clip)/.test(getComputedStyle(parent).overflowX) && parent.getBoundingClientRect().right <= width + 0.5) contained = true;
-      if (!contained) wide.push(`${element.tagName.toLowerCase()}.${element.className} → ${Math.round(box.right)}px`);
-    }
-    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
-  });
 }
 
 describe('the build', () => {
@@ -327,7 +309,7 @@ describe.each(['en', 'ja'] as const)('%s at 1280 and 390 px, light and dark', (l
         for (const javaScriptEnabled of [true, false]) {
           const opened = await open(`${lang}/#timeline-filter-6`, { ...options, colorScheme, javaScriptEnabled });
           const { page } = opened;
-          const measured = await overflow(page);
+          const measured = await horizontalOverflow(page);
           expect(measured.wide, `${name} ${colorScheme}`).toEqual([]);
           expect(measured.scrollWidth, `${name} ${colorScheme}`).toBeLessThanOrEqual(measured.width);
           for (const image of await page.locator('.conv1-timeline img:visible').all()) await currentSrc(image);

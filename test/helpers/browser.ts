@@ -43,3 +43,23 @@ export async function buildAndServeSite(out: URL, base: string): Promise<{ site:
   if (build.code !== 0) throw new Error(`site build failed:\n${build.stdout}\n${build.stderr}`);
   return { site: await serveStatic(out, base), log: build.stdout + build.stderr };
 }
+
+/**
+ * Whether the page scrolls sideways, and if so the elements that stick out, for the failure message.
+ * Inside a box that scrolls or clips on its own, sticking out of the viewport is that box's business.
+ */
+export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; width: number; wide: string[] }> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide: string[] = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.right <= width + 0.5) continue;
+      let contained = false;
+      for (let parent = element.parentElement; parent && parent !== document.body; parent = parent.parentElement)
+        if (/(auto|scroll|hidden|clip)/.test(getComputedStyle(parent).overflowX) && parent.getBoundingClientRect().right <= width + 0.5) contained = true;
+      if (!contained) wide.push(`${element.tagName.toLowerCase()}.${element.className} → ${Math.round(box.right)}px`);
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
+  });
+}

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { readModel, resolveModel } from '../src/lib/read-kernel.ts';
 import { DEFAULT_MODEL } from '../src/lib/presets.ts';
 import { benchBuild } from './build.ts';
+import { benchAnalyseLayer } from './analyse-layer.ts';
 import { benchConvolve, ROUNDS as CONVOLVE_ROUNDS } from './convolve.ts';
 import { measurePageWeight } from './page-weight.ts';
 import { benchTimeline } from './timeline.ts';
@@ -101,6 +102,10 @@ process.stderr.write('reading conv1…\n');
 const reads = await readBench(modelJson);
 const { ours, bare, naive } = reads;
 
+// Before the builds, which keep the machine busy for minutes.
+process.stderr.write('analysing first layers…\n');
+const analysis = await benchAnalyseLayer(7);
+
 process.stderr.write('convolving…\n');
 const conv = await benchConvolve(kernel, 5, ROOT);
 notes.push(...conv.skipped);
@@ -179,7 +184,8 @@ ${table(
 )}
 
 Budgets: initial load ≤ ${BUDGET.transferredKb} KB (${pages.every((p) => p.transferred / 1024 <= BUDGET.transferredKb) ? 'met' : '**missed**'}); JavaScript run on load ≤ ${BUDGET.jsKb} KB compressed (${pages.every((p) => (p.js + p.inlineJs) / 1024 <= BUDGET.jsKb) ? 'met' : '**missed**'}). The own-photo code loads only when a reader picks a photo.
-${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+
+${analysis.section}${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
 
 await writeFile(new URL('BENCHMARKS.md', ROOT), report);
 process.stdout.write(report);

@@ -14,7 +14,7 @@ import { resolveSeries, type SeriesSpec } from './timeline/series.ts';
 import type { PixelRounding } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 14;
+export const FIGURES_VERSION = 15;
 
 export interface PipelineOptions extends ReadKernelOptions {
   /** The model drawn; with `checkpoints` and no model, the last checkpoint. */

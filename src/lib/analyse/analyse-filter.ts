@@ -2,11 +2,11 @@ import type { Kernel } from '../kernel.ts';
 import { radialStructure, type RadialStructure } from './centre-surround.ts';
 import { colourMeasures, principalComponent, type ColourMeasures } from './colour.ts';
 import { classifyFilter, type Family } from './family.ts';
-import { filterPlanes } from './filter-planes.ts';
+import { energy, filterPlanes, withoutMean } from './filter-planes.ts';
 import { fitGabor, type GaborFit } from './gabor-fit.ts';
 import { noiseScore } from './noise.ts';
-import { spectralOrientation } from './orientation.ts';
-import { powerSpectrum, radialShare } from './spectrum.ts';
+import { spectralOrientation, spectralPeak } from './orientation.ts';
+import { bandShares, complexSpectrum, filterSpectra, powerOf, type FilterSpectra } from './spectrum.ts';
 import { DEAD_NORM_RATIO, STRUCTURE_MIN_PIXELS, NOISE_CUTOFF, NOISY_FILTER_SCORE } from './thresholds.ts';
 
 /** Everything measured about one filter. Plain numbers, strings, booleans and nulls: JSON-safe. */
@@ -51,6 +51,26 @@ export interface FilterReport {
   };
 }
 
+/** The filter's spectral peak and orientation selectivity, and the shares of its energy at low and high frequencies. */
+function spectralMeasures(planes: readonly Float64Array[], spectra: FilterSpectra, width: number, height: number) {
+  const orientation = spectralOrientation(powerOf(spectra.centred), energy(planes));
+  const bands = [
+    { from: 0, to: 1 / Math.max(width, height) },
+    { from: NOISE_CUTOFF, to: Infinity },
+  ];
+  const [lowFrequencyShare, highFrequencyShare] = bandShares(spectra.centred, [spectra.withMeans], bands) as [number, number];
+  return { orientation, lowFrequencyShare, highFrequencyShare };
+}
+
+/**
+ * Wave vector of the spectral peak of the filter's strongest colour, where its Gabor fit starts.
+ * Transformed on its own rather than combined from the channels' spectra: the fit is sensitive to
+ * its start in the last bit, and this keeps its answers those the analysis has always given.
+ */
+function principalPeak(plane: Float64Array, width: number, height: number): [number, number] {
+  return spectralPeak(powerOf([complexSpectrum(withoutMean(plane), width, height)]), energy([plane])).waveVector;
+}
+
 /** L2 norm of filter `f`, summed in storage order so that a filter and the layer's median agree to the last bit. */
 function filterNorm(kernel: Kernel, f: number): number {
   let sum = 0;
@@ -84,23 +104,16 @@ export function analyseFilterAgainst(kernel: Kernel, f: number, medianNorm: numb
   const relativeToMedian = medianNorm > 0 ? l2 / medianNorm : 0;
   const dead = l2 === 0 || relativeToMedian < DEAD_NORM_RATIO;
 
-  const orientation = spectralOrientation(planes, width, height);
-  const spectrum = powerSpectrum(planes, width, height);
-  const lowFrequencyShare = radialShare(spectrum, 0, 1 / Math.max(width, height));
-  const highFrequencyShare = radialShare(spectrum, NOISE_CUTOFF, Infinity);
+  const spectra = filterSpectra(planes, width, height);
+  const { orientation, lowFrequencyShare, highFrequencyShare } = spectralMeasures(planes, spectra, width, height);
   const principal = principalComponent(planes);
   const measurable = width * height >= STRUCTURE_MIN_PIXELS;
-  const gabor = measurable ? fitGabor(principal.plane, width, height) : null;
+  const gabor = measurable ? fitGabor(principal.plane, width, height, principalPeak(principal.plane, width, height)) : null;
   const radial = radialStructure(principal.plane, width, height);
   const colour = colourMeasures(planes, principal);
-
-  let noise: number | null = null;
-  if (measurable) {
-    // Structure is whatever the better of the two models explains; the rest is candidate noise.
-    const model = gabor && gabor.fit.r2 >= radial.structure.radialR2 ? gabor.model : radial.model;
-    const residual = planes.map((plane, c) => plane.map((v, p) => v - principal.axis[c]! * model[p]!));
-    noise = noiseScore(planes, residual, width, height);
-  }
+  // Structure is whatever the better of the two models explains; the rest is candidate noise.
+  const model = gabor && gabor.fit.r2 >= radial.structure.radialR2 ? gabor.model : radial.model;
+  const noise = measurable ? noiseScore(spectra, energy(planes), principal.axis, model, width, height) : null;
 
   const { family, why } = classifyFilter({
     dead,

@@ -33,7 +33,7 @@ export function energy(planes: readonly Float64Array[]): number {
   return sum;
 }
 
-function mean(plane: Float64Array): number {
+export function mean(plane: Float64Array): number {
   let sum = 0;
   for (const v of plane) sum += v;
   return sum / plane.length;

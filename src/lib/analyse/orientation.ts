@@ -1,5 +1,5 @@
-import { energy, share, withoutMean } from './filter-planes.ts';
-import { binFrequency, powerSpectrum } from './spectrum.ts';
+import { share } from './filter-planes.ts';
+import { binFrequency, powerAt, spectrumGrid, type PowerSpectrum } from './spectrum.ts';
 
 /**
  * Orientation convention, used by every measure and report: the orientation of the STRIPES (the
@@ -41,10 +41,10 @@ export interface SpectralOrientation {
  * of the 3×3 bins around it. Exact for a Gaussian lobe, which is what a Gabor's envelope makes, and
  * the same computation in every direction, so turning the filter turns the answer with it.
  */
-function peakOffset(power: Float64Array, size: number, u: number, v: number): [number, number] {
+function peakOffset(spectrum: PowerSpectrum, u: number, v: number): [number, number] {
   // Relative to the peak, so that scaling the filter by a power of two changes nothing, not even rounding.
-  const peak = power[v * size + u]!;
-  const at = (du: number, dv: number) => Math.log(power[((v + dv) & (size - 1)) * size + ((u + du) & (size - 1))]! / peak);
+  const peak = powerAt(spectrum, u, v);
+  const at = (du: number, dv: number) => Math.log(powerAt(spectrum, u + du, v + dv) / peak);
   const gu = (at(1, 0) - at(-1, 0)) / 2;
   const gv = (at(0, 1) - at(0, -1)) / 2;
   const huu = at(1, 0) - 2 * at(0, 0) + at(-1, 0);
@@ -60,35 +60,42 @@ function peakOffset(power: Float64Array, size: number, u: number, v: number): [n
 }
 
 /**
- * Orientation and frequency from the peak of the power spectrum summed over channels, after removing
- * each channel's mean (a mean has no orientation, and its sinc would otherwise hide the peak). The
- * grid peak is refined between bins, as the grid alone is ~9° coarse at 0.2 cycles/pixel.
+ * Orientation and frequency from the peak of a power spectrum of mean-free planes (a mean has no
+ * orientation, and its sinc would otherwise hide the peak). The grid peak is refined between bins,
+ * as the grid alone is ~9° coarse at 0.2 cycles/pixel. `energy`: the planes' energy with their means,
+ * the scale below which the spectrum is rounding noise.
  */
-export function spectralOrientation(planes: readonly Float64Array[], width: number, height: number): SpectralOrientation {
-  const centred = planes.map(withoutMean);
-  const spectrum = powerSpectrum(centred, width, height);
+export function spectralPeak(spectrum: PowerSpectrum, energy: number): Omit<SpectralOrientation, 'selectivity'> {
   const { size, power } = spectrum;
   // Below this the filter is constant up to rounding, and any "peak" would be noise of the arithmetic.
-  if (!(spectrum.total > 1e-20 * size * size * energy(planes))) return { orientationDeg: null, frequency: 0, waveVector: [0, 0], selectivity: 0 };
+  if (!(spectrum.total > 1e-20 * size * size * energy)) return { orientationDeg: null, frequency: 0, waveVector: [0, 0] };
 
+  // The first of equal peaks in row order, as on the whole grid: the rows not stored mirror earlier ones.
   let peak = 0;
   for (let i = 1; i < power.length; i++) if (power[i]! > power[peak]!) peak = i;
-  const [du, dv] = peakOffset(power, size, peak % size, Math.floor(peak / size));
+  const [du, dv] = peakOffset(spectrum, peak % size, Math.floor(peak / size));
   const kx = binFrequency(peak % size, size) + du / size;
   const ky = binFrequency(Math.floor(peak / size), size) + dv / size;
-  const orientationDeg = stripeOrientation(kx, ky);
+  return { orientationDeg: stripeOrientation(kx, ky), frequency: Math.hypot(kx, ky), waveVector: [kx, ky] };
+}
 
-  const dominant = (orientationDeg * Math.PI) / 180;
-  let aligned = 0;
+/** spectralPeak, and how much of the spectrum's energy lies along the peak's orientation. */
+export function spectralOrientation(spectrum: PowerSpectrum, energy: number): SpectralOrientation {
+  const peak = spectralPeak(spectrum, energy);
+  if (peak.orientationDeg === null) return { ...peak, selectivity: 0 };
+  const dominant = (2 * peak.orientationDeg * Math.PI) / 180;
+  const { power } = spectrum;
+  const { count, cos2, sin2 } = spectrumGrid(spectrum.size);
+  // Σ p·cos 2(φ − θ) = cos 2θ · Σ p·cos 2φ + sin 2θ · Σ p·sin 2φ over the whole grid. Bin 0, the
+  // zero frequency, has no direction.
+  let alignedCos = 0;
+  let alignedSin = 0;
   let total = 0;
-  for (let v = 0; v < size; v++)
-    for (let u = 0; u < size; u++) {
-      const fx = binFrequency(u, size);
-      const fy = binFrequency(v, size);
-      if (fx === 0 && fy === 0) continue;
-      const p = power[v * size + u]!;
-      aligned += p * Math.cos(2 * (Math.atan2(fx, fy) - dominant));
-      total += p;
-    }
-  return { orientationDeg, frequency: Math.hypot(kx, ky), waveVector: [kx, ky], selectivity: share(Math.max(0, aligned), total) };
+  for (let i = 1; i < power.length; i++) {
+    alignedCos += power[i]! * cos2[i]!;
+    alignedSin += power[i]! * sin2[i]!;
+    total += count[i]! * power[i]!;
+  }
+  const aligned = Math.cos(dominant) * alignedCos + Math.sin(dominant) * alignedSin;
+  return { ...peak, selectivity: share(Math.max(0, aligned), total) };
 }

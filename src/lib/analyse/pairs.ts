@@ -16,7 +16,8 @@ export interface FilterPair {
 export function similarPairs(kernel: Kernel, skip: ReadonlySet<number> = new Set()): { duplicates: FilterPair[]; negatedPairs: FilterPair[] } {
   const cout = kernel.shape[3];
   const length = kernel.data.length / cout;
-  const vectors = Array.from({ length: cout }, (_, f) => Float64Array.from({ length }, (_, i) => kernel.data[i * cout + f]!));
+  const vectors = Array.from({ length: cout }, () => new Float64Array(length));
+  for (let i = 0; i < length; i++) for (let f = 0; f < cout; f++) vectors[f]![i] = kernel.data[i * cout + f]!;
   const norms = vectors.map((v) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0)));
   const duplicates: FilterPair[] = [];
   const negatedPairs: FilterPair[] = [];
@@ -24,8 +25,9 @@ export function similarPairs(kernel: Kernel, skip: ReadonlySet<number> = new Set
     if (skip.has(a) || norms[a] === 0) continue;
     for (let b = a + 1; b < cout; b++) {
       if (skip.has(b) || norms[b] === 0) continue;
+      const [va, vb] = [vectors[a]!, vectors[b]!];
       let dot = 0;
-      for (let i = 0; i < length; i++) dot += vectors[a]![i]! * vectors[b]![i]!;
+      for (let i = 0; i < length; i++) dot += va[i]! * vb[i]!;
       const cosine = dot / (norms[a]! * norms[b]!);
       if (cosine >= DUPLICATE_COSINE) duplicates.push({ a, b, cosine });
       else if (cosine <= -DUPLICATE_COSINE) negatedPairs.push({ a, b, cosine });

@@ -222,7 +222,7 @@ describe('a blog that installs the packed astro-conv1', () => {
     expect(ids.filter((id) => /^filter-\d+$/.test(id))).toHaveLength(64);
     expect(ids.filter((id) => /^second-filter-\d+$/.test(id)).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `second-filter-${i}`).sort());
     const secondExplorer = html.slice(html.indexOf('id="second-explorer"'));
-    expect([...secondExplorer.matchAll(/<section class="panel" data-filter="(\d+)" id="([^"]+)"/g)].map((m) => m[2])).toEqual(Array.from({ length: 8 }, (_, i) => `second-filter-${i}`));
+    expect([...secondExplorer.matchAll(/<section class="panel conv1-panel" data-filter="(\d+)" id="([^"]+)"/g)].map((m) => m[2])).toEqual(Array.from({ length: 8 }, (_, i) => `second-filter-${i}`));
     // Every in-page link lands on an element of the page.
     for (const [, target] of html.matchAll(/href="#([^"]+)"/g)) expect(seen.has(target!), `#${target}`).toBe(true);
     // The explicit import coexists with the automatic one: no component is declared twice.

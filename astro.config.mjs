@@ -90,7 +90,14 @@ export default defineConfig({
         { id: 'faceboxes', model: `${HUMAN_MODELS}/models/faceboxes.json#${HUMAN_MODELS_INTEGRITY}`, label: 'FaceBoxes' },
         { id: 'blazeface', model: `${HUMAN_MODELS}/models/blazeface.json#${HUMAN_MODELS_INTEGRITY}`, label: 'BlazeFace' },
       ],
-      models: galleryModels,
+      models: {
+        ...galleryModels,
+        // The article "How conv1 learns": a small network trained here (npm run train), once on the photos'
+        // real labels and once on shuffled ones. Layer figures only: the photo responses assume ImageNet
+        // preprocessing, and this network takes RGB scaled to [−1, 1].
+        'real-run': { checkpoints: 'training/runs/real/', label: 'Small network, real labels', channels: 'rgb', figureSet: 'layer' },
+        'shuffled-run': { checkpoints: 'training/runs/shuffled/', label: 'Small network, shuffled labels', channels: 'rgb', figureSet: 'layer' },
+      },
     }),
   ],
 });

@@ -287,6 +287,6 @@ it('serves a home page that links every article in both languages under the base
   const opened = await open('');
   expect(opened.errors).toEqual([]);
   const links = await opened.page.locator('main a').evaluateAll((nodes) => (nodes as HTMLAnchorElement[]).map((a) => new URL(a.href).pathname));
-  expect(links.sort()).toEqual(['en/filter-diagnostics/', 'en/gallery/', 'en/resnet50-conv1/', 'ja/filter-diagnostics/', 'ja/gallery/', 'ja/resnet50-conv1/'].map((path) => `${BASE}${path}`));
+  expect(links.sort()).toEqual(['en/filter-diagnostics/', 'en/gallery/', 'en/how-conv1-learns/', 'en/resnet50-conv1/', 'ja/filter-diagnostics/', 'ja/gallery/', 'ja/how-conv1-learns/', 'ja/resnet50-conv1/'].map((path) => `${BASE}${path}`));
   await close(opened);
 });

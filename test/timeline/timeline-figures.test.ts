@@ -1,3 +1,4 @@
+import { readdir, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { figureCache } from '../../src/lib/cache.ts';
@@ -5,6 +6,7 @@ import { runPipeline } from '../../src/lib/pipeline.ts';
 import { renderGrid } from '../../src/lib/render/grid.ts';
 import { resolveSeries } from '../../src/lib/timeline/series.ts';
 import { timelineFigures } from '../../src/lib/timeline/timeline-figures.ts';
+import { conv1Error } from '../helpers/conv1-error.ts';
 import { hwioToOihw, writeSafetensors } from '../helpers/safetensors-fixture.ts';
 import { randomValues, TempDirs } from '../helpers/tfjs-fixture.ts';
 import type { Kernel } from '../../src/lib/index.ts';
@@ -59,6 +61,19 @@ describe('timeline figures', () => {
     const after = await timelineFigures(await resolveSeries('./', run), seen(second));
     expect(second).toEqual([[0, true], [1, true], [2, true], [5, false]]);
     expect(after.data.steps.slice(0, 3).map(({ report }) => report)).toEqual(before.data.steps.map(({ report }) => report));
+  });
+
+  it('stops at a broken checkpoint, naming it, and leaves the cache with only whole entries', async () => {
+    const run = await dirs.make('conv1-timeline-');
+    const cacheDir = await dirs.make('conv1-timeline-cache-');
+    await writeRun(run, [0, 1]);
+    await writeFile(new URL('ckpt-2.safetensors', run), new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123]));
+    const error = await conv1Error(timelineFigures(await resolveSeries('./', run), { gridScale: 2, cache: figureCache(cacheDir) }));
+    expect(error.file).toMatch(/ckpt-2\.safetensors$/);
+    const entries = await readdir(cacheDir);
+    expect(entries.filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(await figureCache(cacheDir).get(entry)).toBeDefined();
   });
 
   it('runs in the pipeline beside the model, the last checkpoint standing in for a missing model', async () => {

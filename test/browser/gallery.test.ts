@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strings } from '../../src/components/i18n.ts';
 import { analyseLayer, type VerdictKind } from '../../src/lib/analyse/index.ts';
 import { readModel } from '../../src/lib/read-kernel.ts';
-import { buildAndServeSite, launchChromium, openPage, type Opened, horizontalOverflow } from '../helpers/browser.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened, horizontalOverflow, seriousAxeViolations } from '../helpers/browser.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
 import type { serveStatic } from '../helpers/static-server.ts';
 
@@ -20,7 +20,6 @@ const ROOT = new URL('../../', import.meta.url);
 const OUT = new URL('test-results/gallery-site/', ROOT);
 const SHOTS = new URL('test-results/screenshots/', ROOT);
 const BASE = '/astro-conv1/';
-const AXE = fileURLToPath(new URL('node_modules/axe-core/axe.min.js', ROOT));
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const en = strings.en.gallery;
@@ -282,11 +281,7 @@ describe.each(['en', 'ja'] as const)('%s: a phone and a wide screen, light and d
     for (const [, path] of pages)
       for (const colorScheme of ['light', 'dark'] as const) {
         const opened = await open(path, { ...DESKTOP, colorScheme });
-        await opened.page.addScriptTag({ path: AXE });
-        const violations = await opened.page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-          return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-        });
+        const violations = await seriousAxeViolations(opened.page);
         expect(violations, `${path} ${colorScheme}`).toEqual([]);
         await close(opened);
       }

@@ -7,7 +7,7 @@ import { EDGE_SHARE_MIN, NOISY_FILTER_SCORE, TRAINED_MEDIAN_NOISE } from '../../
 import { readModel } from '../../src/lib/read-kernel.ts';
 import { measureCheckpoint, type CheckpointMeasures } from '../../src/lib/timeline/timeline.ts';
 import type { Kernel } from '../../src/lib/kernel.ts';
-import { buildAndServeSite, horizontalOverflow, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
+import { buildAndServeSite, horizontalOverflow, launchChromium, openPage, type Opened, seriousAxeViolations } from '../helpers/browser.ts';
 import type { serveStatic } from '../helpers/static-server.ts';
 
 /**
@@ -22,7 +22,6 @@ const ROOT = new URL('../../', import.meta.url);
 const OUT = new URL('test-results/how-conv1-learns-site/', ROOT);
 const SHOTS = new URL('test-results/screenshots/', ROOT);
 const BASE = '/astro-conv1/';
-const AXE = fileURLToPath(new URL('node_modules/axe-core/axe.min.js', ROOT));
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const LANGS = ['ja', 'en'] as const;
@@ -300,11 +299,7 @@ describe.each(LANGS)('%s', (lang) => {
   it('has no serious or critical accessibility violations (axe-core), light and dark', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const opened = await open(path, { ...DESKTOP, colorScheme });
-      await opened.page.addScriptTag({ path: AXE });
-      const violations = await opened.page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-      });
+      const violations = await seriousAxeViolations(opened.page);
       expect(violations, colorScheme).toEqual([]);
       await close(opened);
     }

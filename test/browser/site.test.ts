@@ -10,7 +10,7 @@ import { loadPhoto } from '../../src/lib/convolve/photo.ts';
 import { preprocess, responseImage } from '../../src/lib/convolve/response.ts';
 import { readKernel, type Kernel } from '../../src/lib/index.ts';
 import { DEFAULT_MODEL, PACKAGE_CACHE } from '../helpers/default-model.ts';
-import { buildAndServeSite, launchChromium, openPage, type Opened } from '../helpers/browser.ts';
+import { buildAndServeSite, launchChromium, openPage, type Opened, seriousAxeViolations } from '../helpers/browser.ts';
 import { serveStatic } from '../helpers/static-server.ts';
 
 /**
@@ -22,7 +22,6 @@ const ROOT = new URL('../../', import.meta.url);
 const OUT = new URL('test-results/site/', ROOT);
 const SHOTS = new URL('test-results/screenshots/', ROOT);
 const BASE = '/astro-conv1/';
-const AXE = fileURLToPath(new URL('node_modules/axe-core/axe.min.js', ROOT));
 let browser: Browser;
 let site: Awaited<ReturnType<typeof serveStatic>>;
 let kernel: Kernel;
@@ -111,11 +110,7 @@ describe.each(['ja', 'en'].flatMap((lang) => ['resnet50-conv1', 'filter-diagnost
   it('has no serious or critical accessibility violations (axe-core), light and dark', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const opened = await open(`${path}#filter-3`, { colorScheme });
-      await opened.page.addScriptTag({ path: AXE });
-      const violations = await opened.page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-      });
+      const violations = await seriousAxeViolations(opened.page);
       expect(violations, colorScheme).toEqual([]);
       await close(opened);
     }

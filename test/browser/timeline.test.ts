@@ -8,7 +8,7 @@ import { formatWeight, strings } from '../../src/components/i18n.ts';
 import { analyseLayer } from '../../src/lib/analyse/index.ts';
 import { NOISY_FILTER_SCORE, TRAINED_MEDIAN_NOISE } from '../../src/lib/analyse/thresholds.ts';
 import { gridLayout, renderGrid } from '../../src/lib/render/grid.ts';
-import { launchChromium, openPage, type Opened, horizontalOverflow } from '../helpers/browser.ts';
+import { launchChromium, openPage, type Opened, horizontalOverflow, seriousAxeViolations } from '../helpers/browser.ts';
 import { runAstro, type RunResult } from '../helpers/run.ts';
 import { writeTinyPhoto } from '../helpers/small-site.ts';
 import { serveStatic } from '../helpers/static-server.ts';
@@ -23,7 +23,6 @@ import { RUN_SHAPE, RUN_STEPS, runWeights, writeComponentSite, writeTrainingRun 
  */
 const ROOT = new URL('../../', import.meta.url);
 const SHOTS = new URL('test-results/screenshots/', ROOT);
-const AXE = fileURLToPath(new URL('node_modules/axe-core/axe.min.js', ROOT));
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const GRID_SCALE = 8;
@@ -264,11 +263,7 @@ describe('with JavaScript', () => {
   it('has no serious or critical accessibility violations (axe-core), light and dark, with a filter open', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const opened = await open('en/#timeline-filter-3', { ...DESKTOP, colorScheme });
-      await opened.page.addScriptTag({ path: AXE });
-      const violations = await opened.page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-        return (await axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-      });
+      const violations = await seriousAxeViolations(opened.page);
       expect(violations, colorScheme).toEqual([]);
       await close(opened);
     }

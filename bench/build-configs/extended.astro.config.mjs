@@ -7,11 +7,11 @@
  * Output and cache folders are moved under bench/results/ as in ours.astro.config.mjs;
  * BENCH_CONV1_CAPTURE saves the `virtual:conv1` module served, for a peer.
  *
- * The conv1() options are written inline in astro.config.mjs, so the options are added to its text:
- * the file is copied beside the cache (BENCH_CACHE_DIR/site-extended.astro.config.mjs, inside the
- * package, so `import conv1 from 'astro-conv1'` still resolves to the compiled package) with the
- * options inserted after `conv1({`, and imported. Any other shape of the file, or an option the site
- * already sets, is an error here rather than a silently different site.
+ * The conv1() options are written inline in astro.config.mjs, so the file is copied beside the cache
+ * (BENCH_CACHE_DIR/site-extended.astro.config.mjs, inside the package, so `astro-conv1` still
+ * resolves to the compiled package) with its import of conv1 replaced by a wrapper that adds the
+ * options, and imported. An option or a model the site already sets is an error rather than a
+ * silently different site.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -28,16 +28,23 @@ const cacheDir = env('BENCH_CACHE_DIR');
 const extra = JSON.parse(env('BENCH_CONV1_EXTRA'));
 
 const site = readFileSync(new URL('../../astro.config.mjs', import.meta.url), 'utf8');
-const calls = site.match(/\bconv1\(\{/g)?.length ?? 0;
-const clashes = Object.keys(extra).filter((key) => new RegExp(`\\b${key}\\s*:`).test(site));
-if (calls !== 1 || clashes.length > 0)
-  throw new Error(`astro.config.mjs must call conv1({ … }) once, without ${Object.keys(extra).join(', ')}, for the benchmark to add them (found ${calls} calls${clashes.length ? `, and ${clashes.join(', ')} set` : ''})`);
+const importLine = /^import conv1 from 'astro-conv1';$/m;
+if (!importLine.test(site)) throw new Error("astro.config.mjs must import conv1 from 'astro-conv1' for the benchmark to extend its options");
+// conv1 is wrapped, not its call edited: the site's options are merged with the benchmark's as
+// objects, `models` entry by entry, and a key both set is an error rather than a silent choice.
+const wrapper = `import conv1Site from 'astro-conv1';
+const extra = ${JSON.stringify(extra)};
+function conv1(options = {}) {
+  const clashes = Object.keys(extra).filter((key) => key !== 'models' && key in options)
+    .concat(Object.keys(extra.models ?? {}).filter((name) => name in (options.models ?? {})));
+  if (clashes.length) throw new Error('the benchmark adds ' + clashes.join(', ') + ', which astro.config.mjs sets already');
+  return conv1Site({ ...options, ...extra, models: { ...options.models, ...extra.models } });
+}`;
 const generated = new URL('site-extended.astro.config.mjs', pathToFileURL(cacheDir.replace(/\/?$/, '/')));
 mkdirSync(new URL('./', generated), { recursive: true });
-const inserted = Object.entries(extra).map(([key, value]) => `\n      ${key}: ${JSON.stringify(value)},`).join('');
-writeFileSync(generated, site.replace(/\bconv1\(\{/, `conv1({${inserted}`));
+writeFileSync(generated, site.replace(importLine, wrapper));
 /** @type {import('astro').AstroUserConfig} */
-const config = (await import(generated.href)).default;
+const config = (await import(/* @vite-ignore */ generated.href)).default;
 
 export default withVirtualModuleCapture({
   ...config,

@@ -14,7 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseLayer, DEAD_NORM_RATIO, FAMILIES, type LayerReport, type VerdictKind } from '../lib/analyse/index.ts';
 import { Conv1Error, describeError } from '../lib/errors.ts';
-import { enlarge, encodePng } from '../lib/render/image.ts';
+import { enlarge } from '../lib/render/image.ts';
+import { encodePng } from '../lib/render/png.ts';
 import { renderGrid, type GridOrder } from '../lib/render/grid.ts';
 import { filterImage, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding } from '../lib/render/normalize.ts';
 import { escapeOutsideText as e, jsonForTerminal } from '../lib/outside-text.ts';
@@ -256,13 +257,13 @@ async function main(argv: string[]): Promise<number> {
     } else if (command === 'grid') {
       const path = resolve(options.output ?? 'conv1-grid.png');
       const image = enlarge(renderGrid(kernel, { order: options.order, normalize: options.normalize, rounding: options.rounding }), options.scale ?? 8);
-      await writeAtomically(path, await encodePng(image));
+      await writeAtomically(path, encodePng(image));
       process.stdout.write(`${path}  ${image.width}×${image.height}  ${e(kernel.layer)} ${kernel.shape.join('×')}, ${options.order} order, ${options.normalize} normalisation\n`);
     } else {
       const folder = resolve(options.output ?? 'conv1-filters');
       const count = kernel.shape[3];
       for (let f = 0; f < count; f++) {
-        await writeAtomically(join(folder, `filter-${String(f).padStart(String(count - 1).length, '0')}.png`), await encodePng(enlarge(filterImage(kernel, f, options.normalize, { rounding: options.rounding }), options.scale ?? 16)));
+        await writeAtomically(join(folder, `filter-${String(f).padStart(String(count - 1).length, '0')}.png`), encodePng(enlarge(filterImage(kernel, f, options.normalize, { rounding: options.rounding }), options.scale ?? 16)));
         if (process.stderr.isTTY) process.stderr.write(`\r  ${f + 1}/${count}`);
       }
       if (process.stderr.isTTY) process.stderr.write('\n');

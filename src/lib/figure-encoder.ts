@@ -1,5 +1,6 @@
 import type { FigureRef } from './figures.ts';
-import { encodePng, type RgbImage } from './render/image.ts';
+import type { RgbImage } from './render/image.ts';
+import { encodePng } from './render/png.ts';
 
 /** Encodes in flight at once: enough to fill libuv's default pool of four threads. */
 const ENCODE_CONCURRENCY = 4;
@@ -18,9 +19,9 @@ export const TONE_ENCODING = {
 
 /**
  * Collects a model's figure files as they are encoded. Encoding is most of a cold build's work;
- * sharp encodes on libuv's thread pool, so a few at a time keep every core busy. Each image is drawn
- * only when its encode can start: drawing all of them up front would hold every image in memory and
- * leave the encoders idle while this thread draws.
+ * sharp encodes on libuv's thread pool, so a few at a time keep every core busy. Each continuous-tone
+ * image is drawn only when its encode can start: drawing all of them up front would hold every image
+ * in memory and leave the encoders idle while this thread draws.
  */
 export class FigureEncoder {
   readonly files = new Map<string, Uint8Array>();
@@ -34,13 +35,13 @@ export class FigureEncoder {
     return running;
   }
 
-  /** A figure of exact pixels (grids, filters), lossless. */
-  png(file: string, draw: () => RgbImage): Promise<FigureRef> {
-    return this.queue(async () => {
-      const image = draw();
-      this.files.set(file, await encodePng(image));
-      return { file, width: image.width, height: image.height };
-    });
+  /**
+   * A figure of exact pixels (grids, filters), lossless. Encoded at once on this thread (render/png.ts),
+   * while sharp encodes the continuous-tone figures on libuv's.
+   */
+  png(file: string, image: RgbImage): FigureRef {
+    this.files.set(file, encodePng(image));
+    return { file, width: image.width, height: image.height };
   }
 
   /**

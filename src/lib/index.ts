@@ -6,7 +6,8 @@ export { listLayers, readKernel, readModel, resolveModel, type ReadKernelOptions
 export type { ConvLayer } from './formats/format.ts';
 export { renderGrid, gridLayout, type GridOrder, type GridOptions } from './render/grid.ts';
 export { filterImage, displayRange, filterRange, NORMALIZATIONS, PIXEL_ROUNDINGS, type Normalization, type PixelRounding, type FilterImageOptions } from './render/normalize.ts';
-export { enlarge, encodePng, type RgbImage } from './render/image.ts';
+export { enlarge, type RgbImage } from './render/image.ts';
+export { encodePng } from './render/png.ts';
 export { lineChart, type LineChartOptions, type LinePoint } from './render/line-chart.ts';
 export { preprocess, convolveFilter, responseImage, cropToResponse } from './convolve/response.ts';
 export { convolveAll } from './convolve/convolve-all.ts';

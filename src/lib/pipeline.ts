@@ -14,7 +14,7 @@ import { resolveSeries, type SeriesSpec } from './timeline/series.ts';
 import type { PixelRounding } from './render/normalize.ts';
 
 /** Bump when a change to the code changes any figure, so cached figures are not reused. */
-export const FIGURES_VERSION = 15;
+export const FIGURES_VERSION = 16;
 
 export interface PipelineOptions extends ReadKernelOptions {
   /** The model drawn; with `checkpoints` and no model, the last checkpoint. */
@@ -178,19 +178,17 @@ async function drawModel(options: PipelineOptions & { model: string | URL }): Pr
   const encoder = new FigureEncoder();
   const swept = inputs.sweep ? NOISE_SWEEP.filter((strength) => strength > 0) : [];
   const analysed = phase('analyse', () => analyseLayers([kernel, ...comparisons.map((c) => c.kernel), ...swept.map((strength) => withGaussianNoise(kernel, strength, NOISE_SEED))]));
-  // Rendering and convolving share the encoder; running side by side, neither waits for the other's
-  // last encodes. Each is awaited once all are under way; until then a failure must not count as
-  // unhandled.
-  const drawing = { gridScale: options.gridScale, filterScale: options.filterScale, rounding };
-  const rendered = phase('render', () =>
-    Promise.all([
-      layer.drawGrids(kernel, encoder, drawing),
-      layer.drawFilters(kernel, encoder, drawing),
-      layer.drawEdgeTests(kernel, inputs.largeResponses, encoder),
-      layer.drawComparisonGrids(comparisons.map((c) => ({ id: c.spec.id, kernel: c.kernel })), encoder, rounding),
-    ]),
-  );
+  // The photos go first: while sharp decodes the first of them on libuv's threads, this thread draws
+  // and encodes the layer's own figures, and only then analyses and convolves. Each stage is awaited
+  // once all are under way; until then a failure must not count as unhandled.
   const convolved = phase('convolve', () => drawPhotos(kernel, inputs.photos, { ...options, ...inputs }, encoder));
+  const drawing = { gridScale: options.gridScale, filterScale: options.filterScale, rounding };
+  const rendered = phase('render', async () => [
+    layer.drawGrids(kernel, encoder, drawing),
+    layer.drawFilters(kernel, encoder, drawing),
+    layer.drawEdgeTests(kernel, inputs.largeResponses, encoder),
+    layer.drawComparisonGrids(comparisons.map((c) => ({ id: c.spec.id, kernel: c.kernel })), encoder, rounding),
+  ] as const);
   for (const stage of [analysed, rendered, convolved]) stage.catch(() => undefined);
 
   const [[grids, filterImages, edgeTests, comparisonGrids], { photos, backend }, reports] = await Promise.all([rendered, convolved, analysed]);

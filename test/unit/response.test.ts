@@ -3,7 +3,7 @@
  * renditions the explorer shows, checked against plain per-pixel definitions on generated maps.
  */
 import { describe, expect, it } from 'vitest';
-import { clipLevel, halveImage, halveMap, responseImage, RESPONSE_CLIP_QUANTILE, type FeatureMap } from '../../src/lib/convolve/response.ts';
+import { channelPlane, clipLevel, halveImage, halvePlanes, responseImage, RESPONSE_CLIP_QUANTILE, type FeatureMap } from '../../src/lib/convolve/response.ts';
 import { mulberry32 } from '../helpers/tfjs-fixture.ts';
 
 function randomMap(width: number, height: number, channels: number, seed: number): FeatureMap {
@@ -11,18 +11,30 @@ function randomMap(width: number, height: number, channels: number, seed: number
   return { width, height, channels, data: Float32Array.from({ length: width * height * channels }, () => (next() * 2 - 1) * 3) };
 }
 
-describe('halveMap', () => {
-  it('averages every 2×2 block of every channel, dropping a last odd row and column', () => {
+describe('halvePlanes', () => {
+  it('averages every 2×2 block of every channel into a plane per channel, dropping a last odd row and column', () => {
     const map = randomMap(7, 5, 2, 1);
-    const half = halveMap(map);
-    expect([half.width, half.height, half.channels]).toEqual([3, 2, 2]);
+    const planes = halvePlanes(map);
+    expect(planes.map((plane) => [plane.width, plane.height, plane.channels])).toEqual([
+      [3, 2, 1],
+      [3, 2, 1],
+    ]);
     for (let y = 0; y < 2; y++)
       for (let x = 0; x < 3; x++)
         for (let c = 0; c < 2; c++) {
           const at = (yy: number, xx: number) => map.data[(yy * 7 + xx) * 2 + c]!;
           const mean = (at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4;
-          expect(half.data[(y * 3 + x) * 2 + c]).toBeCloseTo(mean, 5);
+          expect(planes[c]!.data[y * 3 + x]).toBeCloseTo(mean, 5);
         }
+  });
+});
+
+describe('channelPlane', () => {
+  it('copies one channel of an HWC map', () => {
+    const map = randomMap(4, 3, 5, 2);
+    const plane = channelPlane(map, 3);
+    expect([plane.width, plane.height, plane.channels]).toEqual([4, 3, 1]);
+    expect([...plane.data]).toEqual(Array.from({ length: 12 }, (_, p) => map.data[p * 5 + 3]));
   });
 });
 

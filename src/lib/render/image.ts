@@ -25,11 +25,3 @@ export function enlarge(image: RgbImage, scale: number): RgbImage {
   }
   return out;
 }
-
-/** Encodes losslessly; sharp is loaded only when a figure is actually written. */
-export async function encodePng(image: RgbImage): Promise<Uint8Array> {
-  const { default: sharp } = await import('sharp');
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .png({ compressionLevel: 9, palette: false })
-    .toBuffer();
-}

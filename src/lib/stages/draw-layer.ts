@@ -7,7 +7,7 @@ import { gridLayout, renderGrid, type GridOrder } from '../render/grid.ts';
 import { enlarge } from '../render/image.ts';
 import { displayRange, filterImage, NORMALIZATIONS, type PixelRounding } from '../render/normalize.ts';
 
-/** The render stage: every drawing of the weights themselves, encoded as PNG. */
+/** The render stage: every drawing of the weights themselves, encoded as PNG on the calling thread. */
 
 const GRID_ORDERS: readonly GridOrder[] = ['column', 'row'];
 /** Comparison grids are enlarged by whole pixels to about this width, whatever their size. */
@@ -24,66 +24,55 @@ export function pad(f: number): string {
 }
 
 /** The grid in both tile orders and every normalisation, each exact and enlarged. */
-export function drawGrids(kernel: Kernel, encoder: FigureEncoder, { gridScale, rounding }: LayerDrawing): Promise<GridFigure[]> {
-  return Promise.all(
-    GRID_ORDERS.flatMap((order) =>
-      NORMALIZATIONS.map(async (normalize): Promise<GridFigure> => {
-        const image = renderGrid(kernel, { order, normalize, rounding });
-        const layout = gridLayout(kernel, order);
-        return {
-          order,
-          normalize,
-          raw: await encoder.png(`grid-${order}-${normalize}.png`, () => image),
-          large: await encoder.png(`grid-${order}-${normalize}-x${gridScale}.png`, () => enlarge(image, gridScale)),
-          scale: gridScale,
-          // In filter mode each tile has its own range; report the layer's extremes.
-          range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
-          rows: layout.rows,
-          columns: layout.columns,
-        };
-      }),
-    ),
+export function drawGrids(kernel: Kernel, encoder: FigureEncoder, { gridScale, rounding }: LayerDrawing): GridFigure[] {
+  return GRID_ORDERS.flatMap((order) =>
+    NORMALIZATIONS.map((normalize): GridFigure => {
+      const image = renderGrid(kernel, { order, normalize, rounding });
+      const layout = gridLayout(kernel, order);
+      return {
+        order,
+        normalize,
+        raw: encoder.png(`grid-${order}-${normalize}.png`, image),
+        large: encoder.png(`grid-${order}-${normalize}-x${gridScale}.png`, enlarge(image, gridScale)),
+        scale: gridScale,
+        // In filter mode each tile has its own range; report the layer's extremes.
+        range: displayRange(kernel, 0, normalize === 'filter' ? 'global' : normalize),
+        rows: layout.rows,
+        columns: layout.columns,
+      };
+    }),
   );
 }
 
 /** Each filter enlarged in every normalisation, and its input channels side by side. */
-export function drawFilters(kernel: Kernel, encoder: FigureEncoder, { filterScale, rounding }: LayerDrawing): Promise<Pick<FilterFigure, 'images' | 'channels'>[]> {
+export function drawFilters(kernel: Kernel, encoder: FigureEncoder, { filterScale, rounding }: LayerDrawing): Pick<FilterFigure, 'images' | 'channels'>[] {
   const shownChannels = channelsForDisplay(kernel).map((c) => c.index);
-  return Promise.all(
-    Array.from({ length: kernel.shape[3] }, async (_, f) => {
-      const images = {} as FilterFigure['images'];
-      for (const normalize of NORMALIZATIONS)
-        images[normalize] = await encoder.png(`filter-${pad(f)}-${normalize}.png`, () => enlarge(filterImage(kernel, f, normalize, { rounding }), filterScale));
-      const channels = await encoder.png(`channels-${pad(f)}.png`, () => enlarge(channelsImage(kernel, f, shownChannels), filterScale));
-      return { images, channels };
-    }),
-  );
+  return Array.from({ length: kernel.shape[3] }, (_, f) => {
+    const images = {} as FilterFigure['images'];
+    for (const normalize of NORMALIZATIONS) images[normalize] = encoder.png(`filter-${pad(f)}-${normalize}.png`, enlarge(filterImage(kernel, f, normalize, { rounding }), filterScale));
+    const channels = encoder.png(`channels-${pad(f)}.png`, enlarge(channelsImage(kernel, f, shownChannels), filterScale));
+    return { images, channels };
+  });
 }
 
 /** The chosen filters on synthetic straight edges (analyse/edge-test.ts), the "\\" and "/" edges drawn. */
-export function drawEdgeTests(kernel: Kernel, filters: Iterable<number>, encoder: FigureEncoder): Promise<EdgeTestFigure[]> {
-  return Promise.all(
-    [...filters].map(async (f): Promise<EdgeTestFigure> => {
-      const test = edgeTest(kernel, f);
-      const shown = await Promise.all(
-        test.shown.map(async ({ deg, peak, pattern, response }) => ({
-          deg,
-          peak,
-          pattern: await encoder.png(`edge-${pad(f)}-${deg}-pattern.png`, () => pattern),
-          response: await encoder.png(`edge-${pad(f)}-${deg}-response.png`, () => response),
-        })),
-      );
-      return { filter: f, amplitude: test.amplitude, sweep: test.sweep, shown };
-    }),
-  );
+export function drawEdgeTests(kernel: Kernel, filters: Iterable<number>, encoder: FigureEncoder): EdgeTestFigure[] {
+  return [...filters].map((f): EdgeTestFigure => {
+    const test = edgeTest(kernel, f);
+    const shown = test.shown.map(({ deg, peak, pattern, response }) => ({
+      deg,
+      peak,
+      pattern: encoder.png(`edge-${pad(f)}-${deg}-pattern.png`, pattern),
+      response: encoder.png(`edge-${pad(f)}-${deg}-response.png`, response),
+    }));
+    return { filter: f, amplitude: test.amplitude, sweep: test.sweep, shown };
+  });
 }
 
 /** Each comparison layer's grid, per-filter scaled, enlarged to about COMPARISON_WIDTH. */
-export function drawComparisonGrids(kernels: readonly { id: string; kernel: Kernel }[], encoder: FigureEncoder, rounding: PixelRounding): Promise<FigureRef[]> {
-  return Promise.all(
-    kernels.map(({ id, kernel }) => {
-      const grid = renderGrid(kernel, { rounding });
-      return encoder.png(`compare-${id}.png`, () => enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
-    }),
-  );
+export function drawComparisonGrids(kernels: readonly { id: string; kernel: Kernel }[], encoder: FigureEncoder, rounding: PixelRounding): FigureRef[] {
+  return kernels.map(({ id, kernel }) => {
+    const grid = renderGrid(kernel, { rounding });
+    return encoder.png(`compare-${id}.png`, enlarge(grid, Math.max(1, Math.floor(COMPARISON_WIDTH / grid.width))));
+  });
 }

@@ -1,10 +1,22 @@
 import { convolveAll } from '../convolve/convolve-all.ts';
 import { loadPhoto, type Photo } from '../convolve/photo.ts';
-import { cropToResponse, halveImage, halveMap, preprocess, responseImage, splitChannels } from '../convolve/response.ts';
+import { channelPlane, cropToResponse, halveImage, halvePlanes, preprocess, responseImage, type FeatureMap } from '../convolve/response.ts';
 import type { FigureEncoder } from '../figure-encoder.ts';
 import type { PhotoFigure } from '../figures.ts';
 import type { Kernel } from '../kernel.ts';
+import type { RgbImage } from '../render/image.ts';
 import { pad } from './draw-layer.ts';
+
+/**
+ * A photo convolved with every filter, reduced at once to what the figures draw: each filter's
+ * half-size plane, and full-size planes for the filters drawn large. The full map (130 MB for
+ * ResNet50 on an 800-pixel photo) is dropped on return; the drawings queued for later keep only
+ * these.
+ */
+async function responseMaps(pixels: RgbImage, kernel: Kernel, large: ReadonlySet<number>): Promise<{ half: FeatureMap[]; full: Map<number, FeatureMap>; backend: string }> {
+  const { map, backend } = await convolveAll(preprocess(pixels, kernel), kernel);
+  return { half: halvePlanes(map), full: new Map([...large].map((f) => [f, channelPlane(map, f)])), backend };
+}
 
 /**
  * The convolve stage: each photo convolved with every filter, the chosen filters' responses drawn.
@@ -20,11 +32,13 @@ export async function drawPhotos(
   const figures: Promise<PhotoFigure>[] = [];
   for (const photo of photos) {
     const pixels = await loadPhoto(photo.file, photoWidth);
-    const result = await convolveAll(preprocess(pixels, kernel), kernel);
-    backend = result.backend;
-    const planes = splitChannels(result.map);
+    const maps = await responseMaps(pixels, kernel, largeResponses);
+    backend = maps.backend;
     const responses = Promise.all(
-      responseFilters.map((f) => encoder.tone(`response-${photo.id}-${pad(f)}`, () => responseImage(halveMap(planes[f]!)), largeResponses.has(f) ? () => responseImage(planes[f]!) : undefined)),
+      responseFilters.map((f) => {
+        const full = maps.full.get(f);
+        return encoder.tone(`response-${photo.id}-${pad(f)}`, () => responseImage(maps.half[f]!), full && (() => responseImage(full)));
+      }),
     );
     const cropped = cropToResponse(pixels, kernel);
     const image = encoder.tone(`photo-${photo.id}`, () => halveImage(cropped), () => cropped);

@@ -3,7 +3,8 @@ import type { TimelineCheckpoint, TimelineData } from '../figures.ts';
 import type { Kernel } from '../kernel.ts';
 import type { ReadKernelOptions } from '../read-kernel.ts';
 import { gridLayout, renderGrid } from '../render/grid.ts';
-import { encodePng, enlarge } from '../render/image.ts';
+import { enlarge } from '../render/image.ts';
+import { encodePng } from '../render/png.ts';
 import type { PixelRounding } from '../render/normalize.ts';
 import type { Checkpoint } from './series.ts';
 import { measureCheckpoint, readSeries } from './timeline.ts';
@@ -16,7 +17,7 @@ import { measureCheckpoint, readSeries } from './timeline.ts';
  */
 
 /** Bump when a change to the code changes a checkpoint's figures. */
-export const TIMELINE_VERSION = 1;
+export const TIMELINE_VERSION = 2;
 
 /** What the cache keeps of one checkpoint: everything but where it sits in a series. */
 export interface CheckpointEntry {
@@ -55,12 +56,10 @@ export async function timelineFigures(series: readonly Checkpoint[], options: Ti
     kernels.push(kernel);
   }
   const bound = Math.max(...kernels.map(largestMagnitude));
-  await Promise.all(
-    kernels.map(async (kernel, i) => {
-      const image = renderGrid(kernel, { range: { min: -bound, max: bound }, rounding: options.rounding });
-      files.set(steps[i]!.sharedGrid.file, await encodePng(enlarge(image, options.gridScale)));
-    }),
-  );
+  kernels.forEach((kernel, i) => {
+    const image = renderGrid(kernel, { range: { min: -bound, max: bound }, rounding: options.rounding });
+    files.set(steps[i]!.sharedGrid.file, encodePng(enlarge(image, options.gridScale)));
+  });
   const { rows, columns, tileWidth, tileHeight, gap } = gridLayout(kernels[0]!, 'column');
   return {
     data: { steps, sharedRange: { min: -bound, max: bound }, layout: { rows, columns, tileWidth, tileHeight, gap, scale: options.gridScale } },
@@ -89,7 +88,7 @@ function checkpointKey(kernel: Kernel, options: TimelineOptions): string {
 
 async function computeCheckpoint(key: string, kernel: Kernel, options: TimelineOptions): Promise<{ data: CheckpointEntry; files: Map<string, Uint8Array> }> {
   const { report, meanL2, filters } = measureCheckpoint(kernel);
-  const grid = await encodePng(enlarge(renderGrid(kernel, { rounding: options.rounding }), options.gridScale));
+  const grid = encodePng(enlarge(renderGrid(kernel, { rounding: options.rounding }), options.gridScale));
   const entry = {
     data: { key, checkpoint: { file: kernel.source, format: kernel.format, report, meanL2, filterFamilies: filters.map((filter) => filter.family) } },
     files: new Map([[GRID, grid]]),

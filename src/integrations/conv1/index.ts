@@ -4,10 +4,10 @@ import { escapeOutsideText as e } from '../../lib/outside-text.ts';
 import { parseOptions, toAstroError } from './errors.ts';
 import { basePath, figureFolder, figurePaths } from './figure-urls.ts';
 import type { Conv1Options, ModelOptions } from './options.ts';
-import { publishFigures, stageFigures } from './publish-figures.ts';
+import { FigureStaging, publishFigures } from './publish-figures.ts';
 import { vitePluginAutoImport } from './vite-plugin-auto-import.ts';
 import { Conv1Error } from '../../lib/errors.ts';
-import { isDrawn, virtualModuleTypes, vitePluginConv1, type FailedModel, type ModelFigures } from './vite-plugin.ts';
+import { virtualModuleTypes, vitePluginConv1, type FailedModel, type ModelFigures } from './vite-plugin.ts';
 
 export type { Conv1Options } from './options.ts';
 
@@ -19,8 +19,8 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
   const options = parseOptions(userOptions);
   /** Each model's figures, by name, once asked for. */
   const figures = new Map<string, Promise<ModelFigures | FailedModel>>();
-  /** In a build: every model's figure files, written to a staging folder as soon as they are known. */
-  let staged: Promise<URL> | undefined;
+  /** In a build: where each model's figure files are written as soon as the model is drawn. */
+  let staging: FigureStaging | undefined;
   /** Whether a page imported virtual:conv1, i.e. whether the build needs the figure files. */
   let imported = false;
   /** The output folder of the figures, relative to the site root. */
@@ -32,19 +32,22 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
       'astro:config:setup': async ({ config, command, updateConfig, addWatchFile, logger }) => {
         await watchLocalModels(options.models, config.root, addWatchFile);
         published = figureFolder(config.build.assets);
+        if (command === 'build') staging = new FigureStaging(new URL('conv1/out/', config.cacheDir));
         const modelFigures = (model: ModelOptions): Promise<ModelFigures | FailedModel> => {
           let pending = figures.get(model.name);
           if (!pending) {
-            pending = computeFigures(model, options.registry, options.readTimeout, config, logger, command === 'build').catch((error: unknown) => {
-              // In dev, the next request (e.g. after a fix) tries again.
-              if (command === 'dev') figures.delete(model.name);
-              // An optional model that cannot be read is listed with the reason; anything else (a bug) still stops the build.
-              if (model.optional && error instanceof Conv1Error) {
-                logger.warn(`${model.name}: ${error.message}; listed as unreadable, as the model is optional`);
-                return { name: model.name, label: model.label, error: { file: error.file, reason: error.reason, hint: error.hint } };
-              }
-              throw toAstroError(error);
-            });
+            pending = computeFigures(model, options.registry, options.readTimeout, config, logger, command === 'build')
+              .then((drawn) => staging?.stage(drawn) ?? drawn)
+              .catch((error: unknown) => {
+                // In dev, the next request (e.g. after a fix) tries again.
+                if (command === 'dev') figures.delete(model.name);
+                // An optional model that cannot be read is listed with the reason; anything else (a bug) still stops the build.
+                if (model.optional && error instanceof Conv1Error) {
+                  logger.warn(`${model.name}: ${error.message}; listed as unreadable, as the model is optional`);
+                  return { name: model.name, label: model.label, error: { file: error.file, reason: error.reason, hint: error.hint } };
+                }
+                throw toAstroError(error);
+              });
             figures.set(model.name, pending);
           }
           return pending;
@@ -60,10 +63,9 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         });
         updateConfig({ vite: { plugins: [virtualModule, ...(options.autoImport ? [vitePluginAutoImport()] : [])] } });
         if (command === 'build') {
-          // Start now, each model in a thread of its own, while Astro syncs content and bundles: by
-          // the time a page imports virtual:conv1, much of the work is done. A failure is reported there.
-          staged = allFigures().then((all) => stageFigures(all.filter(isDrawn), new URL('conv1/out/', config.cacheDir)));
-          staged.catch(() => undefined);
+          // Start now, in a pool of threads, while Astro syncs content and bundles: by the time a page
+          // imports virtual:conv1, much of the work is done. A failure is reported there.
+          allFigures().catch(() => undefined);
         } else if (command === 'dev') logger.debug('figures are computed when a page first imports virtual:conv1');
       },
       'astro:config:done': ({ injectTypes }) => {
@@ -76,9 +78,14 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
         });
       },
       'astro:build:done': async ({ dir, logger }) => {
-        if (!staged) return;
-        const folder = await staged;
-        if (!imported) return rm(folder, { recursive: true, force: true });
+        if (!staging) return;
+        const folder = await staging.folder;
+        if (!imported) {
+          // No page shows a figure: whatever the pipelines wrote goes, and their failures do not matter.
+          await Promise.allSettled(figures.values());
+          return rm(folder, { recursive: true, force: true });
+        }
+        await Promise.all(figures.values());
         const started = performance.now();
         const count = await publishFigures(folder, new URL(published, dir));
         logger.info(`wrote ${count} figures in ${Math.round(performance.now() - started)} ms`);

@@ -3,20 +3,40 @@ import { stagingFolder, sweepStaging } from '../../lib/cache.ts';
 import type { ModelFigures } from './vite-plugin.ts';
 
 /**
- * The figures reach the built site in two steps. As soon as they are known, every model's figures
- * are written to one staging folder beside the cache (in parallel with Astro's bundling); when the
- * build is done, the folder is moved into place with one rename. Writing hundreds of files at the
- * end of the build would otherwise add their time to every build's.
+ * The figures reach the built site in two steps. Each model's figures are written to one staging
+ * folder beside the cache as soon as that model is drawn (in parallel with Astro's bundling and the
+ * other models' pipelines), and the build keeps only their names; when the build is done, the
+ * folder is moved into place with one rename. Writing thousands of files at the end of the build
+ * would otherwise add their time to every build's, and holding them until then, their bytes to its
+ * memory.
  */
-export async function stageFigures(models: ModelFigures[], stagingRoot: URL): Promise<URL> {
-  await sweepStaging(stagingRoot);
-  const folder = stagingFolder(stagingRoot);
-  await mkdir(folder, { recursive: true });
-  // Published names carry a hash of their bytes: two models' identical figures (the same photo) are one file.
-  const byName = new Map<string, Uint8Array>();
-  for (const { result, paths } of models) for (const [file, path] of paths) byName.set(path.slice(path.lastIndexOf('/') + 1), result.files.get(file)!);
-  await Promise.all([...byName].map(([name, bytes]) => writeFile(new URL(name, folder), bytes)));
-  return folder;
+export class FigureStaging {
+  /** The staging folder, once stale ones (from killed builds) are swept and it is made. */
+  readonly folder: Promise<URL>;
+  /** Published names already written: two models' identical figures (the same photo) are one file. */
+  private readonly written = new Set<string>();
+
+  constructor(root: URL) {
+    this.folder = sweepStaging(root).then(async () => {
+      const folder = stagingFolder(root);
+      await mkdir(folder, { recursive: true });
+      return folder;
+    });
+  }
+
+  /** Writes a model's figures under their published names; returns the model without the bytes, which the build no longer needs. */
+  async stage(model: ModelFigures): Promise<ModelFigures> {
+    const folder = await this.folder;
+    const writes: Promise<void>[] = [];
+    for (const [file, path] of model.paths) {
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      if (this.written.has(name)) continue;
+      this.written.add(name);
+      writes.push(writeFile(new URL(name, folder), model.result.files.get(file)!));
+    }
+    await Promise.all(writes);
+    return { ...model, result: { ...model.result, files: new Map() } };
+  }
 }
 
 /** Moves the staged folder to `target` (a folder URL in the output), replacing what was there; returns how many files it holds. */

@@ -80,12 +80,12 @@ export default function conv1(userOptions?: Conv1Options): AstroIntegration {
       'astro:build:done': async ({ dir, logger }) => {
         if (!staging) return;
         const folder = await staging.folder;
-        if (!imported) {
-          // No page shows a figure: whatever the pipelines wrote goes, and their failures do not matter.
-          await Promise.allSettled(figures.values());
-          return rm(folder, { recursive: true, force: true });
-        }
-        await Promise.all(figures.values());
+        // A model that failed fails the build, even one no page shows; its staged figures go with it.
+        await Promise.all(figures.values()).catch(async (error: unknown) => {
+          await rm(folder, { recursive: true, force: true });
+          throw error;
+        });
+        if (!imported) return rm(folder, { recursive: true, force: true });
         const started = performance.now();
         const count = await publishFigures(folder, new URL(published, dir));
         logger.info(`wrote ${count} figures in ${Math.round(performance.now() - started)} ms`);

@@ -695,7 +695,7 @@ function stepsTable(peer: BuildStats, warm: BuildStats | undefined, cold: BuildS
     lines.push(
       `Where the cold build's time goes: its server bundle takes ${signed(coldServer - peerServer)} over the peer's, because it waits for \`virtual:conv1\`, that is for the last of the ${work.models} pipelines (done ${msText(work.lastMs)} after the config loaded); ` +
         `after the bundles it spends ${signed(coldRest - peerRest)} against the peer, which copies its ${cold.runs.find((x) => x.figuresWritten)?.figuresWritten ?? ''} figures out of public/ there, where ours arrive with one rename at the end. ` +
-        'Setup and page generation cost about the same in all three builds. What is left of the gap is the figure work itself, on the cores Astro leaves free.',
+        `Setup takes ${signed((cold.medianAstro.setup ?? 0) - (peer.medianAstro.setup ?? 0))} over the peer's (the pipeline threads start during it and share the two cores with it), page generation ${signed((cold.medianAstro.routes ?? 0) - (peer.medianAstro.routes ?? 0))}. What is left of the gap is the figure work itself, on the cores Astro leaves free.`,
       '',
     );
   return lines;

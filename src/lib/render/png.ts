@@ -53,7 +53,7 @@ export function encodePng({ width, height, data }: RgbImage): Uint8Array {
   view.setUint32(4, height);
   header[8] = 8; // bits per sample
   header[9] = 2; // truecolour; compression, filter method and interlace stay 0
-  return concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(filtered, { level: 9, strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array())]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(filtered, { level: 9, strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array())]);
 }
 
 const FILTER_NONE = 0;
@@ -83,15 +83,5 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(body, 8);
   view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
   return out;
 }

@@ -19,8 +19,9 @@ export function encodePng({ width, height, data }: RgbImage): Uint8Array {
   const sub = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const row = data.subarray(y * stride, (y + 1) * stride);
+    const above = y > 0 ? data.subarray((y - 1) * stride, y * stride) : undefined;
     const at = y * (stride + 1);
-    if (y > 0 && sameBytes(row, data.subarray((y - 1) * stride, y * stride))) {
+    if (above && sameBytes(row, above)) {
       // Up: a row of zeros.
       filtered[at] = FILTER_UP;
       continue;
@@ -34,10 +35,9 @@ export function encodePng({ width, height, data }: RgbImage): Uint8Array {
       subCost += delta < 128 ? delta : 256 - delta;
       noneCost += value < 128 ? value : 256 - value;
     }
-    const upCost = y > 0 ? upFilterCost(row, data.subarray((y - 1) * stride, y * stride)) : Infinity;
-    if (upCost < subCost && upCost < noneCost) {
+    const upCost = above ? upFilterCost(row, above) : Infinity;
+    if (above && upCost < subCost && upCost < noneCost) {
       filtered[at] = FILTER_UP;
-      const above = data.subarray((y - 1) * stride, y * stride);
       for (let i = 0; i < stride; i++) filtered[at + 1 + i] = (row[i]! - above[i]!) & 255;
     } else if (subCost < noneCost) {
       filtered[at] = FILTER_SUB;
